@@ -1,0 +1,41 @@
+# FediFlow: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+export FEDIFLOW_DATA_DIR ?= var
+
+.PHONY: run test install serve demo bench bench-sync bench-api clean schemas
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): $(PY) pyproject.toml
+	$(PIP) install --quiet -e '.[test,redis]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: create .venv, install, initialise embedded SQLite, load demo data, start the hub
+run: $(STAMP)
+	$(VENV)/bin/fediflow init
+	$(VENV)/bin/fediflow demo
+	$(VENV)/bin/fediflow serve
+
+## make test: install, then run the whole suite (SQLite and PostgreSQL)
+test: $(STAMP)
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+schemas: $(STAMP)
+	$(PY) -m schemas.export
+
+bench: bench-sync
+
+## figures for docs/performance.md (100k users, ~580k enrollments)
+bench-sync: $(STAMP)
+	$(PY) -m bench.sync_bench --users 100000
+
+clean:
+	rm -rf $(VENV) var bench/out .pytest_cache

@@ -1,0 +1,139 @@
+"""Benchmark: full sync of a generated OneRoster bundle on SQLite vs a raw sqlite3 insert baseline.
+
+    python -m bench.sync_bench --users 100000
+
+Measured in the same run, on the same machine:
+
+* baseline: the users and enrollments rows of the bundle (parsed beforehand, not timed) inserted
+  with ``sqlite3.executemany`` into a fresh WAL database (one table each, one commit per 2000 rows);
+* first sync: ``fediflow sync`` in a fresh data directory, as a subprocess: parse, map, validate,
+  hash, upsert and change log of every stream, with its peak RSS;
+* re-sync: the same command again on the unchanged bundle.
+
+The rate of a sync is (users + enrollments rows) / wall time, although the sync also processes
+orgs, sessions, courses, classes and demographics; the ratio is sync rate / baseline rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from hub.generate import generate_bundle
+
+OUT = Path(__file__).parent / "out"
+
+
+def _rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        return header, list(reader)
+
+
+def baseline(bundle: Path, db_path: Path) -> tuple[int, float]:
+    """Raw sqlite3 executemany of users + enrollments into a fresh WAL database: (rows, seconds)."""
+    if db_path.exists():
+        db_path.unlink()
+    tables = {name: _rows(bundle / f"{name}.csv") for name in ("users", "enrollments")}
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    for name, (header, _rows_) in tables.items():
+        cols = ", ".join(f'"{c}" TEXT' for c in header)
+        conn.execute(f"CREATE TABLE {name} (id INTEGER PRIMARY KEY, {cols})")
+    conn.commit()
+    total = 0
+    start = time.perf_counter()
+    for name, (header, rows) in tables.items():
+        sql = f"INSERT INTO {name} ({', '.join(chr(34) + c + chr(34) for c in header)}) VALUES ({', '.join('?' * len(header))})"
+        for i in range(0, len(rows), 2000):
+            conn.executemany(sql, rows[i : i + 2000])
+            conn.commit()
+        total += len(rows)
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return total, elapsed
+
+
+def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """Run `fediflow ARGS`; return (seconds, peak RSS bytes of the process tree, stdout)."""
+    cmd = [sys.executable, "-m", "hub.cli", *args]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ps = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            peak = max(peak, ps.memory_info().rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - start
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"fediflow {' '.join(args)} failed ({proc.returncode}):\n{err[-3000:]}")
+    return elapsed, peak, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    opts = parser.parse_args()
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    bundle = OUT / f"bundle-{opts.users}-{opts.seed}"
+    if not (bundle / "manifest.csv").exists():
+        t = time.perf_counter()
+        generate_bundle(bundle, users=opts.users, seed=opts.seed)
+        print(f"generated {bundle} in {time.perf_counter() - t:.1f}s", flush=True)
+
+    rows, base_s = baseline(bundle, OUT / "baseline.db")
+    base_rate = rows / base_s
+    print(f"baseline: {rows} rows in {base_s:.2f}s = {base_rate:,.0f} rows/s", flush=True)
+
+    data = OUT / "sync-data"
+    shutil.rmtree(data, ignore_errors=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEDIFLOW_")}
+    env.update(FEDIFLOW_DATA_DIR=str(data), FEDIFLOW_LOG_FORMAT="json", COLUMNS="120")
+    run_cli(["init"], env)
+    run_cli(["sources", "add", "bench", "--connector", "oneroster_csv", "--set", f"path={bundle.resolve()}"], env)
+    first_s, first_rss, first_out = run_cli(["sync", "bench"], env)
+    second_s, second_rss, _ = run_cli(["sync", "bench"], env)
+    sync_rate = rows / first_s
+    result = {
+        "users": opts.users,
+        "rows_users_enrollments": rows,
+        "baseline_seconds": round(base_s, 3),
+        "baseline_rows_per_s": round(base_rate),
+        "first_sync_seconds": round(first_s, 3),
+        "first_sync_rows_per_s": round(sync_rate),
+        "first_sync_peak_rss_mb": round(first_rss / 2**20, 1),
+        "ratio_vs_baseline": round(sync_rate / base_rate, 3),
+        "resync_seconds": round(second_s, 3),
+        "resync_peak_rss_mb": round(second_rss / 2**20, 1),
+        "resync_over_first": round(second_s / first_s, 3),
+    }
+    (OUT / "sync_bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    print(first_out[-2500:])
+    print("| measure | value |\n| --- | --- |")
+    for key, value in result.items():
+        print(f"| {key} | {value} |")
+    if not opts.keep:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

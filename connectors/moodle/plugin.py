@@ -1,0 +1,15 @@
+"""Entry point of the moodle connector (``[project.entry-points.fediflow]``)."""
+
+from __future__ import annotations
+
+from hub.hookimpl import hookimpl
+from hub.sdk import Connector
+
+from connectors.moodle.connector import MoodleConnector
+
+__all__ = ["register_connectors"]
+
+
+@hookimpl
+def register_connectors() -> list[type[Connector]]:
+    return [MoodleConnector]

@@ -1,0 +1,73 @@
+"""Router-level exception handlers: every error on the OneRoster API is an ``imsx_StatusInfo`` body."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from hub.api._problems import ProblemException
+from hub.errors import AuthError, Forbidden, HubError, NotFound
+from hub.oneroster import OneRosterError, status_info
+
+__all__ = ["imsx_exception_handlers", "imsx_response"]
+
+log = logging.getLogger("fediflow.api.oneroster")
+
+_MINOR_BY_STATUS = {400: "invaliddata", 401: "unauthorisedrequest", 403: "forbidden", 404: "unknownobject",
+                    429: "server_busy", 503: "server_busy"}
+
+
+def imsx_response(status: int, code_minor: str, description: str,
+                  headers: dict[str, str] | None = None) -> Response[dict[str, Any]]:
+    hdrs = dict(headers or {})
+    if status == 401:
+        hdrs.setdefault("WWW-Authenticate", 'Bearer realm="fediflow"')
+    return Response(status_info(code_minor, description), status_code=status, headers=hdrs)
+
+
+def _oneroster(_: Request[Any, Any, Any], exc: OneRosterError) -> Response[dict[str, Any]]:
+    return imsx_response(exc.http_status, exc.code_minor, exc.message)
+
+
+def _hub(_: Request[Any, Any, Any], exc: HubError) -> Response[dict[str, Any]]:
+    if isinstance(exc, Forbidden):
+        return imsx_response(403, "forbidden", exc.message)
+    if isinstance(exc, AuthError):
+        return imsx_response(401, "unauthorisedrequest", exc.message)
+    if isinstance(exc, NotFound):
+        return imsx_response(404, "unknownobject", exc.message)
+    log.warning("oneroster request failed", extra={"error": exc.code, "detail": exc.message})
+    return imsx_response(500, "internal_server_error", "the request could not be served")
+
+
+def _problem(_: Request[Any, Any, Any], exc: ProblemException) -> Response[dict[str, Any]]:
+    return imsx_response(exc.status, _MINOR_BY_STATUS.get(exc.status, "invaliddata"), exc.detail,
+                         headers=dict(exc.headers or {}))
+
+
+def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    if status >= 500:
+        log.error("oneroster server error", extra={"status": status, "detail": exc.detail})
+        return imsx_response(status, "internal_server_error", "the request could not be served")
+    minor = _MINOR_BY_STATUS.get(status, "invaliddata")
+    detail = "invalid request parameters" if isinstance(exc, ValidationException) else str(exc.detail)
+    return imsx_response(status, minor, detail, headers=dict(exc.headers or {}))
+
+
+def _unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("oneroster request crashed", exc_info=exc)
+    return imsx_response(500, "internal_server_error", "the request could not be served")
+
+
+def imsx_exception_handlers() -> dict[Any, Any]:
+    return {
+        OneRosterError: _oneroster,
+        HubError: _hub,
+        ProblemException: _problem,
+        HTTPException: _http,
+        Exception: _unexpected,
+    }

@@ -1,0 +1,73 @@
+"""The connector SDK: the one module third-party connectors import (with ``schemas`` and ``hub.hookimpl``)."""
+
+from hub.errors import ConnectorError, RecordError, SourceDataError
+from hub.hookimpl import hookimpl
+from hub.sdk._auth import (
+    ApiKey,
+    AuthStrategy,
+    BasicAuth,
+    BearerToken,
+    HttpSourceConfig,
+    OAuth2ClientCredentials,
+)
+from hub.sdk._connector import (
+    CheckResult,
+    Connector,
+    ConnectorConfig,
+    ConnectorKind,
+    RawRecord,
+    StreamSpec,
+    StreamState,
+    secret_fields,
+)
+from hub.sdk._http import HttpClient, RequestBudget, RetryPolicy, Timeouts
+from hub.sdk._paging import (
+    Cursor,
+    CursorPaging,
+    LinkHeaderPaging,
+    OffsetLimitPaging,
+    Page,
+    PageNumberPaging,
+    PageRequest,
+    PagingStrategy,
+    ResponseInfo,
+    ResumptionTokenPaging,
+)
+from hub.sdk._xml import parse_xml
+
+__all__ = [
+    "CheckResult",
+    "Connector",
+    "ConnectorConfig",
+    "ConnectorError",
+    "ConnectorKind",
+    "RawRecord",
+    "RecordError",
+    "SourceDataError",
+    "StreamSpec",
+    "StreamState",
+    "hookimpl",
+    "secret_fields",
+    # HTTP part of the SDK
+    "ApiKey",
+    "AuthStrategy",
+    "BasicAuth",
+    "BearerToken",
+    "Cursor",
+    "CursorPaging",
+    "HttpClient",
+    "HttpSourceConfig",
+    "LinkHeaderPaging",
+    "OAuth2ClientCredentials",
+    "OffsetLimitPaging",
+    "Page",
+    "PageNumberPaging",
+    "PageRequest",
+    "PagingStrategy",
+    "RequestBudget",
+    "ResponseInfo",
+    "ResumptionTokenPaging",
+    "RetryPolicy",
+    "Timeouts",
+    "parse_xml",
+]

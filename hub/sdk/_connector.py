@@ -1,0 +1,150 @@
+"""The connector contract: what a connector plugin implements and what the engine hands it."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, NamedTuple
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+__all__ = [
+    "CheckResult",
+    "Connector",
+    "ConnectorConfig",
+    "ConnectorKind",
+    "RawRecord",
+    "StreamSpec",
+    "StreamState",
+    "secret_fields",
+]
+
+
+class ConnectorKind(StrEnum):
+    LMS = "lms"
+    SIS = "sis"
+    LIBRARY = "library"
+    IDP = "idp"
+    FEDERATION = "federation"
+
+
+class ConnectorConfig(BaseModel):
+    """Base of every connector's config model: frozen, unknown keys rejected, secrets as SecretStr.
+
+    Fields typed :class:`~pydantic.SecretStr` are encrypted at rest by the store and never
+    returned by the API or written to logs.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+
+def secret_fields(model: type[BaseModel]) -> frozenset[str]:
+    """Names of the top-level fields of ``model`` that hold secrets (typed SecretStr)."""
+    names = set()
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if annotation is SecretStr or SecretStr in getattr(annotation, "__args__", ()):
+            names.add(name)
+    return frozenset(names)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSpec:
+    """One stream a connector offers.
+
+    ``name`` is the connector's own name for it (``users``); ``target`` the canonical type its
+    default mapping produces (``User``); ``depends_on`` lists streams that must be read first
+    (because a mapping looks records up in them).
+    """
+
+    name: str
+    target: str
+    description: str = ""
+    depends_on: tuple[str, ...] = ()
+
+
+class RawRecord(NamedTuple):
+    """One record as the upstream system gave it.
+
+    ``ref`` is a human-readable reference used in error reports (``users.csv:42``,
+    ``GET /api/v1/users?page=3 #17``). A connector that cannot even turn the upstream data into a
+    dict sets ``error`` (and whatever ``data`` it has): the engine reports it and goes on.
+    (A NamedTuple: immutable, and cheap to create on the hot path of every sync.)
+    """
+
+    data: Mapping[str, Any]
+    ref: str
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class StreamState:
+    """What the engine and a connector keep between reads of one stream of one source.
+
+    ``cursor`` belongs to the connector: a JSON-serialisable dict (``{"since": "2026-01-01T00:00:00Z"}``)
+    that the engine saves in the same transaction as each batch of records, and hands back on the
+    next read. ``full_refresh`` is set by the engine when the connector must ignore the cursor and
+    read everything. ``complete`` is set by the connector: ``True`` (the default) when what it yields
+    is the whole set of records of that stream, so records it did not yield were deleted upstream;
+    ``False`` for a delta read. ``present`` is set to ``False`` by a connector when the upstream
+    does not provide the stream at all this time (an ``absent`` file in a OneRoster manifest).
+    """
+
+    cursor: dict[str, Any] = field(default_factory=dict)
+    full_refresh: bool = False
+    complete: bool = True
+    present: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """Outcome of :meth:`Connector.check`: ``ok`` and a message a school's IT person can act on."""
+
+    ok: bool
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Connector(abc.ABC):
+    """Base class of connectors. Subclasses set the class attributes and implement the methods.
+
+    An instance is created per sync run with the source's validated config; the engine calls
+    :meth:`streams`, then :meth:`read` once per stream, and :meth:`aclose` at the end.
+    """
+
+    #: unique name, also the folder of its shipped mappings (``oneroster_csv``)
+    name: ClassVar[str]
+    kind: ClassVar[ConnectorKind]
+    title: ClassVar[str] = ""
+    #: pydantic model of this connector's config
+    config_model: ClassVar[type[ConnectorConfig]] = ConnectorConfig
+    #: whether :meth:`write` is implemented
+    supports_write: ClassVar[bool] = False
+
+    def __init__(self, config: ConnectorConfig) -> None:
+        self.config = config
+
+    @abc.abstractmethod
+    def streams(self) -> Sequence[StreamSpec]:
+        """The streams this connector offers, in the order they should be read."""
+
+    @abc.abstractmethod
+    async def check(self) -> CheckResult:
+        """Test the connection and credentials; never raises for an unreachable system, says so."""
+
+    @abc.abstractmethod
+    def read(self, stream: str, state: StreamState) -> AsyncIterator[RawRecord]:
+        """Yield the records of ``stream``, one at a time, never loading the whole set in memory.
+
+        Raise :class:`~hub.errors.ConnectorError` (or :class:`~hub.errors.SourceDataError`) when the
+        stream as a whole cannot be read; yield a :class:`RawRecord` with ``error`` for one bad record.
+        """
+
+    async def write(self, stream: str, changes: Sequence[Mapping[str, Any]]) -> None:  # pragma: no cover
+        """Write canonical changes back to the upstream system (optional capability)."""
+        raise NotImplementedError(f"connector {self.name!r} does not write")
+
+    async def aclose(self) -> None:
+        """Release network clients or open files."""

@@ -1,0 +1,130 @@
+"""Engine creation and migrations for SQLite (embedded) and PostgreSQL (scale-out)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from hub import jsonutil
+from hub.errors import ConfigurationError, StoreError
+
+__all__ = ["Database", "MIGRATIONS_DIR"]
+
+log = logging.getLogger("fediflow.store")
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+class Database:
+    """One database: an async engine plus the helpers the store's repositories use."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = url
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        kwargs: dict[str, Any] = {
+            "echo": echo,
+            "json_serializer": jsonutil.dumps,
+            "json_deserializer": jsonutil.loads,
+        }
+        if self.dialect == "sqlite":
+            path = url.split("///", 1)[-1]
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        try:
+            self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        except Exception as exc:  # bad URL, missing driver
+            raise ConfigurationError(f"cannot use database url: {exc}") from None
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A connection in a transaction, committed on success; database errors become StoreError."""
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        except (OperationalError, DBAPIError) as exc:
+            if isinstance(exc, DBAPIError) and getattr(exc, "connection_invalidated", False):
+                raise StoreError(f"database connection lost: {exc.orig}") from exc
+            if isinstance(exc, OperationalError):
+                raise StoreError(f"database error: {exc.orig}") from exc
+            raise
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    # --- migrations -------------------------------------------------------------------------
+
+    def _alembic_config(self) -> Any:
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.set_main_option("sqlalchemy.url", self.url)
+        return cfg
+
+    async def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to ``revision`` (Alembic), in one transaction."""
+        from alembic import command
+
+        cfg = self._alembic_config()
+
+        def run(sync_conn: Any) -> None:
+            cfg.attributes["connection"] = sync_conn
+            command.upgrade(cfg, revision)
+
+        try:
+            async with self.engine.begin() as conn:
+                await conn.run_sync(run)
+        except (OperationalError, DBAPIError) as exc:
+            raise StoreError(f"cannot migrate the database: {exc.orig}") from exc
+
+    async def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        def read(sync_conn: Any) -> str | None:
+            return MigrationContext.configure(sync_conn).get_current_revision()
+
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(read)
+
+    def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
+        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+
+    async def is_current(self) -> bool:
+        """True when the database is reachable and migrated to the latest revision."""
+        return await self.current_revision() == self.head_revision()
+
+    async def table_names(self) -> list[str]:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(lambda c: inspect(c).get_table_names())
