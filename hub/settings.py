@@ -102,6 +102,53 @@ class ApiSettings(BaseModel):
     redis_url: str = ""
 
 
+class WebhookSettings(BaseModel):
+    """Webhook delivery (hub.webhooks) and the live change stream."""
+
+    model_config = _FROZEN
+
+    #: CIDRs a webhook URL may resolve into although they are loopback, private, link-local or
+    #: reserved (``127.0.0.0/8,::1/128`` for local development). Empty: only public addresses.
+    allow_private_networks: Annotated[tuple[str, ...], NoDecode] = ()
+    #: whole-request timeout of one attempt, and its connect part
+    timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    connect_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    #: delays before each retry (Standard Webhooks: 5s, 5m, 30m, 2h, 5h, 10h, 10h); attempts = len + 1
+    retry_schedule_seconds: Annotated[tuple[float, ...], NoDecode] = (5, 300, 1800, 7200, 18000, 36000, 36000)
+    #: random extra delay, as a fraction of the scheduled delay
+    jitter: float = Field(default=0.1, ge=0, le=1)
+    #: longest wait a receiver's Retry-After is honoured for
+    max_retry_after_seconds: float = Field(default=86400, ge=0)
+    #: a subscription whose deliveries keep failing this long is disabled (0: never)
+    disable_after_seconds: float = Field(default=5 * 86400, ge=0)
+    #: how long the previous secret still signs after a rotation (both signatures are sent)
+    secret_overlap_seconds: float = Field(default=86400, ge=0)
+    #: a worker's hold on a subscription; another worker takes over when it lapses (crash)
+    lease_seconds: float = Field(default=60, gt=0)
+    #: idle wait of the dispatcher, the worker and the WebSocket stream between polls
+    poll_interval_seconds: float = Field(default=0.5, gt=0, le=60)
+    #: subscriptions delivered in parallel by one worker (each one in order)
+    concurrency: int = Field(default=32, ge=1, le=1000)
+    #: change events moved into one subscription's queue per dispatcher transaction
+    dispatch_batch: int = Field(default=1000, ge=1, le=100000)
+    #: bytes of each response body kept in the attempt log
+    response_log_bytes: int = Field(default=2048, ge=0, le=65536)
+
+    @field_validator("allow_private_networks", "retry_schedule_seconds", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allow_private_networks")
+    @classmethod
+    def _cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        return tuple(str(ipaddress.ip_network(v, strict=False)) for v in value)
+
+
 class Settings(BaseSettings):
     """All settings of one hub process."""
 
@@ -123,6 +170,8 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     sync: SyncSettings = SyncSettings()
     api: ApiSettings = ApiSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    federation: FederationSettings = Field(default_factory=lambda: FederationSettings())
 
     @cached_property
     def database_url(self) -> str:
@@ -147,3 +196,40 @@ def load_settings(**overrides: object) -> Settings:
             f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigurationError(f"invalid settings: {problems}") from None
+
+
+class FederationSettings(BaseModel):
+    """ActivityPub federation (hub.federation): remote fetches, HTTP Signatures, delivery."""
+
+    model_config = _FROZEN
+
+    #: serve the ActivityPub, WebFinger and NodeInfo routes at all
+    enabled: bool = True
+    #: hosts, IP addresses or networks (CIDR) remote fetches and deliveries may reach although they are
+    #: private, loopback or link-local (``127.0.0.1,10.0.0.0/8,partner.internal``); empty: none
+    allow_private: Annotated[tuple[str, ...], NoDecode] = ()
+    #: how far a signature's Date (draft-cavage) or ``created`` (RFC 9421) may be from now
+    signature_max_skew_seconds: int = Field(default=3600, ge=30, le=86400)
+    #: how long a fetched remote actor (and its public key) is trusted before it is fetched again
+    key_cache_seconds: int = Field(default=86400, ge=0)
+    fetch_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    #: largest remote document (actor, activity) accepted, in bytes
+    fetch_max_bytes: int = Field(default=1024 * 1024, ge=1024)
+    #: delivery attempts before a delivery is given up (failed)
+    delivery_max_attempts: int = Field(default=10, ge=1, le=50)
+    #: first retry delay; each further retry doubles it (capped at a day)
+    delivery_backoff_seconds: float = Field(default=30.0, ge=0)
+    #: how often the federation worker looks for work
+    worker_interval_seconds: float = Field(default=2.0, gt=0, le=3600)
+    #: outbox page size
+    page_size: int = Field(default=20, ge=1, le=200)
+
+    @field_validator("allow_private", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+
+Settings.model_rebuild()  # resolve the forward reference to FederationSettings (defined after Settings)

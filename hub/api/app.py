@@ -7,6 +7,7 @@ Layout::
                                  changes, entities)
     /api/v1/plugins/...          routes of plugins (``register_api_routes``)
     /ims/oneroster/...           OneRoster 1.2 (hub.api.oneroster, when present)
+    /scim/v2/{source}/...        SCIM 2.0 server of scim_push sources (hub.api._scim, own auth)
     /health/live /health/ready   health (no auth)
     /metrics                     Prometheus (no auth)
     /schema/openapi.json         OpenAPI 3.1
@@ -31,10 +32,13 @@ from litestar.routes import HTTPRoute
 
 from hub.api._admin import MappingController, TenantController
 from hub.api._data import ChangeController, EntityController, RunController
+from hub.api._federation import federation_routes
 from hub.api._observability import Metrics, RequestContext, live, metrics_endpoint, ready
 from hub.api._problems import exception_handlers, problem_responses
 from hub.api._ratelimit import STORE_NAME, rate_limit_config, rate_limit_store
+from hub.api._schedules import schedules_router
 from hub.api._runner import RunLauncher
+from hub.api._scim import scim_router, scim_shutdown
 from hub.api._security import (
     BearerAuthMiddleware,
     provide_hub,
@@ -43,6 +47,8 @@ from hub.api._security import (
     token_endpoint,
 )
 from hub.api._sources import ConnectorController, SourceController
+from hub.api._stream import change_stream
+from hub.api._webhooks import webhooks_router
 from hub.auth import ALL_SCOPES, client_service
 from hub.context import Hub
 
@@ -126,13 +132,15 @@ def create_app(hub: Hub, *, extra_routers: Sequence[Any] = (), run_syncs: bool =
     )
 
     async def on_shutdown() -> None:
+        await scim_shutdown(app.state)
         await runner.shutdown()
         await hub.db.dispose()  # close pooled connections on the loop that opened them
 
     app = Litestar(
         route_handlers=[
-            token_endpoint, live, ready, metrics_endpoint, management,
-            *_plugin_router(hub), *_optional_oneroster(), *extra_routers,
+            token_endpoint, live, ready, metrics_endpoint, management, schedules_router,
+            *_plugin_router(hub), *_optional_oneroster(), *federation_routes(hub), scim_router,
+            webhooks_router, change_stream, *extra_routers,
         ],
         dependencies={
             "hub": Provide(provide_hub, sync_to_thread=False),

@@ -25,6 +25,15 @@ def build_app() -> typer.Typer:
     from hub.cli._clients import clients_app
 
     app.add_typer(clients_app)
+    from hub.cli._federation import federation_app
+
+    app.add_typer(federation_app)
+    from hub.cli._schedules import add_schedule_commands
+
+    add_schedule_commands(app)
+    from hub.cli._webhooks import webhooks_app
+
+    app.add_typer(webhooks_app)
     return app
 
 

@@ -57,6 +57,15 @@ def tenants_list() -> None:
     run_with_hub(go)
 
 
+def _add_scaffold() -> None:
+    from hub.cli._scaffold import new
+
+    connectors_app.command("new")(new)
+
+
+_add_scaffold()
+
+
 @connectors_app.command("list")
 def connectors_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List connectors with their kind, streams and config fields (secrets marked)."""

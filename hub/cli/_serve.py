@@ -1,11 +1,26 @@
-"""`fediflow serve`: the API server (uvicorn) for one role of the hub."""
+"""`fediflow serve`: one process of the hub, in one or more roles.
+
+- ``api``: the HTTP API (uvicorn); syncs queued through it wait for a worker;
+- ``worker``: claims queued sync runs (:class:`scheduler.Worker`) and, when hub.webhooks is
+  there, delivers webhooks;
+- ``scheduler``: fires the schedules (:class:`scheduler.SchedulerService`) and queues their runs;
+- ``all`` (default): all three, the one-process setup on SQLite.
+
+``--role`` can be repeated (``--role worker --role scheduler``). Every process serves HTTP (health
+and metrics at least; the whole API). SIGTERM or SIGINT: stop taking work, let running syncs finish
+(``FEDIFLOW_SCHEDULER__SHUTDOWN_GRACE_SECONDS``), re-queue the ones that do not, exit 0.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Awaitable, Callable, Iterator
 from enum import StrEnum
+from typing import Any
 
 import typer
 
@@ -26,9 +41,16 @@ class Role(StrEnum):
     all = "all"
 
 
-async def _prepare(hub: object) -> None:
+def _expand(roles: list[Role]) -> set[Role]:
+    chosen = set(roles or [Role.all])
+    if Role.all in chosen:
+        return {Role.api, Role.worker, Role.scheduler}
+    return chosen
+
+
+async def _prepare(hub: Any) -> None:
     """Migrate an embedded SQLite database; refuse a PostgreSQL one that is not current."""
-    db = hub.db  # type: ignore[attr-defined]
+    db = hub.db
     if await db.is_current():
         return
     if db.is_sqlite:
@@ -38,16 +60,73 @@ async def _prepare(hub: object) -> None:
     raise HubError("the database schema is not current: run `fediflow init` (applies the migrations) first")
 
 
-def serve(
-    host: str = typer.Option(None, "--host", help="Address to bind (default: settings api.host)."),
-    port: int = typer.Option(None, "--port", min=0, max=65535, help="Port (default: settings api.port)."),
-    role: Role = typer.Option(Role.all, "--role", help="api: HTTP only, queued syncs wait for a worker; "
-                              "worker / scheduler: background roles (no work of their own yet); all: everything."),
-) -> None:
-    """Run the hub's HTTP API (management, OneRoster, health, metrics) with uvicorn."""
+def _webhook_worker() -> Callable[[Any, asyncio.Event], Awaitable[None]] | None:
+    try:
+        from hub.webhooks import run_webhook_worker  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return run_webhook_worker  # type: ignore[no-any-return]
+
+
+def _server(app: Any, host: str, port: int) -> Any:
     import uvicorn
 
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:  # signals are ours (see _main): shut down, then exit 0
+            yield
+
+    return Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False,
+                                 server_header=False, lifespan="on"))
+
+
+async def _main(hub: Any, roles: set[Role], host: str, port: int) -> None:
     from hub.api import create_app
+    from scheduler import SchedulerService, Worker
+
+    await _prepare(hub)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    tasks: list[asyncio.Task[None]] = []
+    worker = Worker(hub) if Role.worker in roles else None
+    # with a worker in this process, API-queued runs stay queued and the worker claims them
+    app = create_app(hub, run_syncs=False)
+    server = _server(app, host, port)
+
+    def on_signal(signame: str) -> None:
+        log.info("shutting down", extra={"signal": signame})
+        stop.set()
+        server.should_exit = True
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig.name)
+    if worker is not None:
+        tasks.append(asyncio.create_task(worker.run(stop), name="sync-worker"))
+        webhooks = _webhook_worker()
+        if webhooks is not None:
+            tasks.append(asyncio.create_task(webhooks(hub, stop), name="webhook-worker"))
+    if Role.scheduler in roles:
+        tasks.append(asyncio.create_task(SchedulerService(hub).run(stop), name="scheduler"))
+    log.info("serving", extra={"roles": sorted(r.value for r in roles), "host": host, "port": port})
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for task, result in zip(tasks, results, strict=True):
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                log.error("role task failed", extra={"task": task.get_name(), "error": repr(result)})
+        await hub.close()
+
+
+def serve(
+    host: str = typer.Option(None, "--host", help="Address to bind (default: settings api.host)."),
+    port: int = typer.Option(None, "--port", min=0, max=65535, help="Port (default: settings api.port; 0: any free)."),
+    role: list[Role] = typer.Option([Role.all], "--role", help="api: HTTP API, queued syncs wait for a worker; "
+                                    "worker: run queued syncs (and webhook deliveries); scheduler: queue the "
+                                    "runs of schedules; all: everything. Repeatable."),
+) -> None:
+    """Run the hub: HTTP API (management, OneRoster, health, metrics), sync worker and scheduler."""
     from hub.context import Hub
 
     try:
@@ -55,14 +134,9 @@ def serve(
     except HubError as exc:
         fail(str(exc))
     configure_logging(settings, stream=sys.stderr)
+    roles = _expand(role)
     hub = Hub.from_settings(settings)
     try:
-        asyncio.run(_prepare(hub))
-        if role in (Role.worker, Role.scheduler):
-            log.info("role has no work of its own yet; serving health and metrics only", extra={"role": role.value})
-        app = create_app(hub, run_syncs=role in (Role.all, Role.worker))
+        asyncio.run(_main(hub, roles, host or settings.api.host, settings.api.port if port is None else port))
     except HubError as exc:
         fail(str(exc))
-    log.info("serving", extra={"role": role.value, "host": host or settings.api.host, "port": port or settings.api.port})
-    uvicorn.run(app, host=host or settings.api.host, port=settings.api.port if port is None else port,
-                log_config=None, access_log=False, proxy_headers=False, server_header=False)

@@ -91,7 +91,7 @@ class Database:
         cfg.set_main_option("sqlalchemy.url", self.url)
         return cfg
 
-    async def migrate(self, revision: str = "head") -> None:
+    async def migrate(self, revision: str = "heads") -> None:
         """Upgrade the schema to ``revision`` (Alembic), in one transaction."""
         from alembic import command
 
@@ -107,23 +107,27 @@ class Database:
         except (OperationalError, DBAPIError) as exc:
             raise StoreError(f"cannot migrate the database: {exc.orig}") from exc
 
-    async def current_revision(self) -> str | None:
+    async def current_revisions(self) -> set[str]:
         from alembic.runtime.migration import MigrationContext
 
-        def read(sync_conn: Any) -> str | None:
-            return MigrationContext.configure(sync_conn).get_current_revision()
+        def read(sync_conn: Any) -> set[str]:
+            return set(MigrationContext.configure(sync_conn).get_current_heads())
 
         async with self.engine.connect() as conn:
             return await conn.run_sync(read)
 
-    def head_revision(self) -> str | None:
+    async def current_revision(self) -> str | None:
+        """The current revision(s), comma-separated (None for an empty database)."""
+        return ",".join(sorted(await self.current_revisions())) or None
+
+    def head_revisions(self) -> set[str]:
         from alembic.script import ScriptDirectory
 
-        return ScriptDirectory.from_config(self._alembic_config()).get_current_head()
+        return set(ScriptDirectory.from_config(self._alembic_config()).get_heads())
 
     async def is_current(self) -> bool:
-        """True when the database is reachable and migrated to the latest revision."""
-        return await self.current_revision() == self.head_revision()
+        """True when the database is reachable and migrated to the latest revision(s)."""
+        return await self.current_revisions() == self.head_revisions()
 
     async def table_names(self) -> list[str]:
         async with self.engine.connect() as conn:

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.jsonutil import PreEncoded
-from hub.store._tables import changes, entities, run_errors, stream_states, sync_runs, tenants
+from hub.store._tables import entities, run_errors, stream_states, sync_runs, tenants
 
 __all__ = [
     "BatchWrite",
+    "BulkSql",
+    "bulk_sql",
     "ExistingEntity",
     "StoredStreamState",
     "apply_batch",
@@ -125,20 +126,21 @@ async def load_stream_state(conn: AsyncConnection, source_id: int, stream: str) 
 class BatchWrite:
     """Everything one batch commits together.
 
-    ``inserts`` and ``updates`` are entity rows; ``events`` the change rows without their sequence
-    (assigned here, under the tenant row lock, so sequences commit in order).
+    ``inserts`` are :func:`entity_row` tuples, ``updates`` :func:`update_row` tuples and ``events``
+    :func:`event_row` tuples without their sequence (assigned here, under the tenant row lock, so
+    sequences commit in order). Timestamps in the tuples are already in the driver's form
+    (:meth:`BulkSql.ts`).
     """
 
     tenant_id: int
     source_id: int
     run_id: int
     stream: str
-    type: str
     now: datetime
-    inserts: list[dict[str, Any]]
-    updates: list[dict[str, Any]]
-    raw_hash_updates: list[dict[str, Any]]
-    events: list[dict[str, Any]]
+    inserts: list[tuple[Any, ...]]
+    updates: list[tuple[Any, ...]]
+    raw_hash_updates: list[tuple[Any, ...]]
+    events: list[tuple[Any, ...]]
     errors: list[dict[str, Any]]
     cursor: Mapping[str, Any]
     start_cursor: Mapping[str, Any]
@@ -148,30 +150,60 @@ class BatchWrite:
     per_stream: Mapping[str, Mapping[str, int]]
 
 
-_update_entity = (
-    update(entities)
-    .where(entities.c.id == bindparam("_id"))
-    .values(
-        data=bindparam("data"),
-        hash=bindparam("hash"),
-        raw_hash=bindparam("raw_hash"),
-        version=bindparam("version"),
-        status=bindparam("status"),
-        source_id=bindparam("source_id"),
-        updated_at=bindparam("updated_at"),
-    )
-)
-_update_raw_hash = update(entities).where(entities.c.id == bindparam("_id")).values(raw_hash=bindparam("raw_hash"))
+_ENTITY_COLUMNS = ("tenant_id", "type", "stable_id", "source_id", "data", "hash", "raw_hash", "version", "status",
+                   "created_at", "updated_at")
+_EVENT_COLUMNS = ("tenant_id", "entity_type", "stable_id", "op", "version", "source_id", "run_id", "data", "at", "seq")
+_UPDATE_COLUMNS = ("data", "hash", "raw_hash", "version", "status", "source_id", "updated_at")
 
 
-async def apply_batch(conn: AsyncConnection, batch: BatchWrite) -> list[dict[str, Any]]:
-    """Write one batch in the caller's transaction; returns the change rows with their ``seq``."""
+class BulkSql:
+    """Driver-level statements for the bulk writes of a sync.
+
+    The hot path hands tuples straight to the driver's ``executemany`` (no per-row SQLAlchemy
+    parameter processing, which costs more than SQLite's own work). Values must therefore be in
+    the driver's form: :meth:`ts` converts a timestamp once per batch, JSON is text.
+    """
+
+    def __init__(self, dialect: str) -> None:
+        self.sqlite = dialect == "sqlite"
+        mark = (lambda i: "?") if self.sqlite else (lambda i: f"${i}")
+
+        def marks(n: int, start: int = 1) -> str:
+            return ", ".join(mark(i) for i in range(start, start + n))
+
+        self.insert_entities = (f"INSERT INTO entities ({', '.join(_ENTITY_COLUMNS)}) "
+                                f"VALUES ({marks(len(_ENTITY_COLUMNS))})")
+        self.insert_events = (f"INSERT INTO changes ({', '.join(_EVENT_COLUMNS)}) "
+                              f"VALUES ({marks(len(_EVENT_COLUMNS))})")
+        sets = ", ".join(f"{col} = {mark(i)}" for i, col in enumerate(_UPDATE_COLUMNS, start=1))
+        self.update_entities = f"UPDATE entities SET {sets} WHERE id = {mark(len(_UPDATE_COLUMNS) + 1)}"
+        self.update_raw_hash = f"UPDATE entities SET raw_hash = {mark(1)} WHERE id = {mark(2)}"
+
+    def ts(self, value: datetime) -> Any:
+        """A timestamp as the driver stores it: SQLAlchemy's SQLite text form, or an aware datetime."""
+        if self.sqlite:
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+
+_BULK = {"sqlite": BulkSql("sqlite"), "postgresql": BulkSql("postgresql")}
+
+
+def bulk_sql(dialect: str) -> BulkSql:
+    """The bulk statements of a dialect (``sqlite`` or ``postgresql``)."""
+    return _BULK[dialect]
+
+
+async def apply_batch(conn: AsyncConnection, batch: BatchWrite) -> list[tuple[Any, ...]]:
+    """Write one batch in the caller's transaction; returns the event tuples with their ``seq`` last."""
+    sql = bulk_sql(conn.dialect.name)
     if batch.inserts:
-        await conn.execute(entities.insert(), batch.inserts)
+        await conn.exec_driver_sql(sql.insert_entities, batch.inserts)
     if batch.updates:
-        await conn.execute(_update_entity, batch.updates)
+        await conn.exec_driver_sql(sql.update_entities, batch.updates)
     if batch.raw_hash_updates:
-        await conn.execute(_update_raw_hash, batch.raw_hash_updates)
+        await conn.exec_driver_sql(sql.update_raw_hash, batch.raw_hash_updates)
+    events: list[tuple[Any, ...]] = []
     if batch.events:
         last = (
             await conn.execute(
@@ -182,9 +214,8 @@ async def apply_batch(conn: AsyncConnection, batch: BatchWrite) -> list[dict[str
             )
         ).scalar_one()
         first = last - len(batch.events) + 1
-        for offset, event in enumerate(batch.events):
-            event["seq"] = first + offset
-        await conn.execute(changes.insert(), batch.events)
+        events = [(*event, first + offset) for offset, event in enumerate(batch.events)]
+        await conn.exec_driver_sql(sql.insert_events, events)
     if batch.errors:
         await conn.execute(run_errors.insert(), batch.errors)
     await save_stream_state(conn, batch.source_id, batch.stream, batch.run_id, batch.cursor, batch.start_cursor,
@@ -203,7 +234,7 @@ async def apply_batch(conn: AsyncConnection, batch: BatchWrite) -> list[dict[str
             heartbeat_at=batch.now,
         )
     )
-    return batch.events
+    return events
 
 
 async def save_stream_state(conn: AsyncConnection, source_id: int, stream: str, run_id: int,
@@ -224,35 +255,21 @@ async def save_stream_state(conn: AsyncConnection, source_id: int, stream: str, 
 
 
 def entity_row(tenant_id: int, type_: str, stable_id: str, source_id: int, encoded: bytes, hash_: bytes,
-               raw_hash: bytes | None, version: int, status: str, now: datetime) -> dict[str, Any]:
-    """Parameters of one entity insert; ``encoded`` is the canonical JSON, written as is."""
-    return {
-        "tenant_id": tenant_id,
-        "type": type_,
-        "stable_id": stable_id,
-        "source_id": source_id,
-        "data": PreEncoded(encoded.decode()),
-        "hash": hash_,
-        "raw_hash": raw_hash,
-        "version": version,
-        "status": status,
-        "created_at": now,
-        "updated_at": now,
-    }
+               raw_hash: bytes | None, version: int, status: str, ts: Any) -> tuple[Any, ...]:
+    """One entity insert (columns of ``_ENTITY_COLUMNS``); ``encoded`` is the canonical JSON."""
+    return (tenant_id, type_, stable_id, source_id, encoded.decode(), hash_, raw_hash, version, status, ts, ts)
 
 
 def update_row(entity_id: int, encoded: bytes, hash_: bytes, raw_hash: bytes | None, version: int, status: str,
-               source_id: int, now: datetime) -> dict[str, Any]:
-    """Parameters of one entity update (see ``_update_entity``)."""
-    return {"_id": entity_id, "data": PreEncoded(encoded.decode()), "hash": hash_, "raw_hash": raw_hash,
-            "version": version, "status": status, "source_id": source_id, "updated_at": now}
+               source_id: int, ts: Any) -> tuple[Any, ...]:
+    """One entity update (``_UPDATE_COLUMNS`` then the id)."""
+    return (encoded.decode(), hash_, raw_hash, version, status, source_id, ts, entity_id)
 
 
 def event_row(tenant_id: int, type_: str, stable_id: str, op: str, version: int, source_id: int, run_id: int,
-              encoded: bytes, now: datetime) -> dict[str, Any]:
-    """Parameters of one change-log insert, before its sequence is assigned."""
-    return {"tenant_id": tenant_id, "entity_type": type_, "stable_id": stable_id, "op": op, "version": version,
-            "source_id": source_id, "run_id": run_id, "data": PreEncoded(encoded.decode()), "at": now}
+              encoded: bytes, ts: Any) -> tuple[Any, ...]:
+    """One change-log insert before its sequence is appended (``_EVENT_COLUMNS``)."""
+    return (tenant_id, type_, stable_id, op, version, source_id, run_id, encoded.decode(), ts)
 
 
 def rows_for_errors(run_id: int, stream: str, errors: Iterable[tuple[str, str | None, str]]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Float,
     DateTime,
     ForeignKey,
     Index,
@@ -114,6 +115,9 @@ sync_runs = Table(
     Column("heartbeat_at", UtcDateTime(), nullable=True),
     Column("finished_at", UtcDateTime(), nullable=True),
     Index(None, "tenant_id", "source_id", "status"),
+    #: the worker (host:pid) that claimed the run; NULL when unclaimed (migration 0006)
+    Column("worker", String(128), nullable=True),
+    Index(None, "status"),
 )
 
 run_errors = Table(
@@ -162,7 +166,6 @@ entities = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("tenant_id", "type", "stable_id"),
-    Index(None, "source_id", "type"),
 )
 
 changes = Table(
@@ -201,4 +204,311 @@ api_clients = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("revoked_at", UtcDateTime(), nullable=True),
     Index(None, "tenant_id"),
+)
+
+# --- federation (hub.federation) ----------------------------------------------------------------
+
+#: local ActivityPub actors, created on first use, each with its RSA key (private key encrypted)
+federation_actors = Table(
+    "federation_actors",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    #: NULL for the instance actor
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=True),
+    #: preferredUsername, unique per host (``alpha``, ``alpha.roster``, ``alpha.course.c1``)
+    Column("username", String(255), nullable=False, unique=True),
+    #: instance | org | roster | library | course | class
+    Column("kind", String(16), nullable=False),
+    #: the sourcedId of the course or class a course / class actor stands for
+    Column("ref", String(255), nullable=True),
+    Column("public_key_pem", Text, nullable=False),
+    #: PKCS#8 PEM encrypted with the hub's SecretBox
+    Column("private_key", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+#: remote actors following a local actor
+federation_followers = Table(
+    "federation_followers",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("actor_id", Key, ForeignKey("federation_actors.id", ondelete="CASCADE"), nullable=False),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=True),
+    Column("follower", String(2048), nullable=False),
+    Column("inbox", String(2048), nullable=False),
+    Column("shared_inbox", String(2048), nullable=True),
+    #: the Follow activity's id (answered by Accept / Reject)
+    Column("follow_id", String(2048), nullable=False),
+    #: pending | accepted | rejected | gone
+    Column("state", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("actor_id", "follower"),
+    Index(None, "tenant_id", "state"),
+)
+
+#: remote actors a tenant follows (hub to hub), feeding a ``federation`` source
+federation_following = Table(
+    "federation_following",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("actor_id", Key, ForeignKey("federation_actors.id", ondelete="CASCADE"), nullable=False),
+    Column("remote_actor", String(2048), nullable=False),
+    Column("remote_inbox", String(2048), nullable=False),
+    Column("follow_id", String(2048), nullable=False),
+    #: pending | accepted | rejected
+    Column("state", String(16), nullable=False),
+    Column("source_name", String(128), nullable=True),
+    #: objects arrived since the source was last synced by the federation worker
+    Column("dirty", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "remote_actor"),
+)
+
+#: every activity received (deduplicated by its id)
+federation_inbox = Table(
+    "federation_inbox",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("activity_id", String(2048), nullable=False, unique=True),
+    Column("actor", String(2048), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("payload", Json, nullable=False),
+    #: accepted | ignored
+    Column("outcome", String(16), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
+#: the current state of the objects followed remote actors sent (read by the federation connector)
+federation_objects = Table(
+    "federation_objects",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("remote_actor", String(2048), nullable=False),
+    Column("object_id", String(2048), nullable=False),
+    #: canonical type (``Course``) of the OneRoster record the object carries
+    Column("type", String(64), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "object_id"),
+    Index(None, "tenant_id", "remote_actor", "type"),
+)
+
+#: remote actors fetched (their key and inboxes), a cache refreshed on failure or age
+federation_remote_actors = Table(
+    "federation_remote_actors",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("actor", String(2048), nullable=False, unique=True),
+    Column("key_id", String(2048), nullable=False),
+    Column("public_key_pem", Text, nullable=False),
+    Column("inbox", String(2048), nullable=False),
+    Column("shared_inbox", String(2048), nullable=True),
+    Column("fetched_at", UtcDateTime(), nullable=False),
+)
+
+#: outgoing deliveries: one row per activity and (shared) inbox, claimed by workers
+federation_deliveries = Table(
+    "federation_deliveries",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("actor_id", Key, ForeignKey("federation_actors.id", ondelete="CASCADE"), nullable=False),
+    Column("inbox", String(2048), nullable=False),
+    Column("activity", Json, nullable=False),
+    #: pending | delivered | failed | gone
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index(None, "status", "next_attempt_at"),
+)
+
+#: per tenant, the last change-log sequence turned into deliveries
+federation_cursors = Table(
+    "federation_cursors",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("last_seq", BigInteger, nullable=False, default=0),
+)
+
+# --- webhooks (hub.webhooks) ------------------------------------------------------------------
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("description", String(255), nullable=False, default=""),
+    #: event type patterns (``person.*``, ``sync.run.finished``), JSON list
+    Column("event_types", Json, nullable=False),
+    #: optional filters of change events: source names, canonical entity types (JSON lists)
+    Column("sources", Json, nullable=True),
+    Column("entity_types", Json, nullable=True),
+    #: signing secret (``whsec_...``), encrypted (Fernet token); the previous one during a rotation
+    Column("secret", Text, nullable=False),
+    Column("previous_secret", Text, nullable=True),
+    Column("previous_secret_until", UtcDateTime(), nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("disabled_reason", Text, nullable=True),
+    #: change sequence up to which the dispatcher has queued deliveries (advanced with them)
+    Column("last_seq", BigInteger, nullable=False, default=0),
+    #: first failure of the current failing period (None while deliveries succeed)
+    Column("failing_since", UtcDateTime(), nullable=True),
+    #: the worker currently delivering this subscription's queue, until when
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index(None, "tenant_id"),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("subscription_id", Key, ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False),
+    #: the ``webhook-id`` header: the same on every attempt and replay of one message
+    Column("msg_id", String(64), nullable=False),
+    #: change sequence of the event (system events: the tenant's sequence when they happened)
+    Column("seq", BigInteger, nullable=True),
+    Column("event_type", String(128), nullable=False),
+    #: a system event (sent after the changes up to its ``seq``), not a change event
+    Column("system", Boolean, nullable=False, default=False),
+    #: the exact JSON body that is signed and sent
+    Column("body", Text, nullable=False),
+    #: pending | succeeded | failed | cancelled
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UtcDateTime(), nullable=False),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("replay_of", Key, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=True),
+    Index(None, "subscription_id", "status", "seq"),
+    Index(None, "tenant_id", "subscription_id", "seq"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("delivery_id", Key, ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("attempt", Integer, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("latency_ms", Integer, nullable=False),
+    Column("error", Text, nullable=True),
+    #: the start of the response body (settings webhooks.response_log_bytes)
+    Column("response", Text, nullable=True),
+)
+
+#: SCIM 2.0 resources pushed by an identity provider into a ``scim_push`` source (hub.scim).
+#: ``document`` is the SCIM JSON as the server returns it (never a password); ``version`` backs the
+#: weak ETag; ``unique_key`` is the lower-cased userName of a live User (NULL once deleted, and for
+#: Groups), so userName is unique per source without a partial index. ``store_key`` is the source's
+#: (secret) key the ``scim_push`` connector reads its rows by.
+scim_resources = Table(
+    "scim_resources",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("source_id", Key, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("store_key", String(64), nullable=False),
+    #: User | Group
+    Column("resource_type", String(16), nullable=False),
+    #: server-assigned id (UUID)
+    Column("resource_id", String(64), nullable=False, unique=True),
+    Column("external_id", String(255), nullable=True),
+    #: userName of a User, displayName of a Group
+    Column("user_name", String(255), nullable=True),
+    Column("unique_key", String(255), nullable=True),
+    Column("document", Json, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "source_id", "resource_type", "unique_key"),
+    Index(None, "tenant_id", "source_id", "resource_type", "id"),
+    Index(None, "store_key", "resource_type", "id"),
+)
+
+
+# --- scheduler (migration 0006): schedules, slot ledger, safeguards, held runs --------------------
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("source_id", Key, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    #: cron | interval
+    Column("kind", String(16), nullable=False),
+    Column("cron", String(128), nullable=True),
+    Column("interval_seconds", Integer, nullable=True),
+    Column("timezone", String(64), nullable=False),
+    Column("full_refresh", Boolean, nullable=False, default=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    #: start of the slot grid: every node derives the same slots from it
+    Column("anchor", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index(None, "tenant_id", "source_id"),
+)
+
+schedule_ledger = Table(
+    "schedule_ledger",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("schedule_id", Key, ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False),
+    Column("slot", UtcDateTime(), nullable=False),
+    #: the node whose insert won the slot
+    Column("node", String(128), nullable=False),
+    Column("claimed_at", UtcDateTime(), nullable=False),
+    #: queued (a new run) | coalesced (into a run already queued) | held (the source has a held run)
+    #: | skipped (source disabled)
+    Column("outcome", String(16), nullable=False),
+    Column("run_id", Key, ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True),
+    UniqueConstraint("schedule_id", "slot"),
+)
+
+source_safeguards = Table(
+    "source_safeguards",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("source_id", Key, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("max_delete_pct", Float, nullable=True),
+    Column("max_change_pct", Float, nullable=True),
+    #: per canonical type overrides: {"User": {"max_delete_pct": 5, "max_change_pct": null}}
+    Column("per_type", Json, nullable=False),
+    #: types with fewer active entities than this are not checked (tiny sets swing by whole percents)
+    Column("min_entities", Integer, nullable=False, default=0),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+run_holds = Table(
+    "run_holds",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("run_id", Key, ForeignKey("sync_runs.id", ondelete="CASCADE"), nullable=False, unique=True),
+    #: the dry run whose counts are the diff
+    Column("dry_run_id", Key, nullable=True),
+    Column("diff", Json, nullable=False),
+    Column("reasons", Json, nullable=False),
+    #: NULL (waiting) | approved | discarded
+    Column("decision", String(16), nullable=True),
+    Column("decided_by", String(255), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
 )

@@ -141,9 +141,6 @@ def downgrade() -> None:
 
     op.drop_table('sync_runs')
     op.drop_table('stream_states')
-    with op.batch_alter_table('entities', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_entities_source_id_type'))
-
     op.drop_table('entities')
     op.drop_table('sources')
     op.drop_table('changes')

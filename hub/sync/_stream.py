@@ -1,0 +1,306 @@
+"""The sync of one stream: read -> (raw hash) -> map -> validate -> classify -> write, in batches.
+
+Reading, mapping and classifying run in order on the event loop; the database write of batch N
+runs as a task while batch N+1 is mapped (SQLite and asyncpg do their work outside the GIL), and
+batches commit strictly in order. Classification (is this stable id new, changed, unchanged or a
+duplicate?) is done before the write task starts, against the store as of the previous commit,
+so the result is the same as a fully sequential run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from hub.errors import RecordError
+from hub.events import ChangeOp
+from hub.jsonutil import canonical_bytes, content_hash
+from hub.sdk import StreamSpec, StreamState
+from hub.store._sync_ops import (
+    BatchWrite,
+    ExistingEntity,
+    apply_batch,
+    bulk_sql,
+    entity_row,
+    event_row,
+    fetch_data,
+    fetch_existing,
+    load_source_index,
+    load_stream_state,
+    rows_for_errors,
+    update_row,
+)
+
+__all__ = ["COUNT_KEYS", "Counts", "StreamSync"]
+
+log = logging.getLogger("fediflow.sync")
+
+COUNT_KEYS = ("created", "updated", "deleted", "unchanged", "errors")
+_OP_COUNT = {ChangeOp.CREATED: "created", ChangeOp.UPDATED: "updated", ChangeOp.DELETED: "deleted"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def validation_problem(exc: ValidationError) -> tuple[str | None, str]:
+    """The first problem of a pydantic error as (field, message), never echoing the value."""
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0]
+    loc = ".".join(str(p) for p in first["loc"]) or None
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return loc, f"{first['msg']}{more}"
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    errors: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {key: getattr(self, key) for key in COUNT_KEYS}
+
+    def add(self, other: Mapping[str, int]) -> None:
+        for key in COUNT_KEYS:
+            setattr(self, key, getattr(self, key) + other.get(key, 0))
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A mapped, validated record waiting for its batch."""
+
+    stable_id: str
+    encoded: bytes
+    hash: bytes
+    raw_hash: bytes | None
+    status: str
+    replay: bool
+    ref: str
+
+
+@dataclass
+class _Batch:
+    records: list[_Pending] = field(default_factory=list)
+    errors: list[tuple[str, str | None, str]] = field(default_factory=list)
+    delta: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
+    read: int = 0
+
+
+class StreamSync:
+    """Syncs one stream of one run. ``run`` is the engine's run context (tenant, source, run, ...)."""
+
+    def __init__(self, run: Any, spec: StreamSpec, mapping: Any, batch_size: int,
+                 notify: Callable[[Sequence[tuple[Any, ...]], datetime], None]) -> None:
+        self.run = run
+        self.spec = spec
+        self.mapping = mapping
+        self.batch_size = batch_size
+        self.notify = notify
+        self.db = run.tenant.db
+        self.tenant_id = run.tenant.tenant_id
+        self.source_id = run.source.id
+        self.run_id = run.run.id
+        self.type = mapping.target
+        self.model = mapping.model
+        self.serializer = mapping.model.__pydantic_serializer__
+        self.counts = Counts()
+        self.touched: set[int] = set()  # entity ids seen in this read
+        self.mapped_ids: set[str] = set()  # stable ids mapped in this read
+        self.candidates: set[int] = set()  # active entity ids not seen yet (deletion candidates)
+        self.batch = _Batch()
+        self.position = 0
+        self.writing: asyncio.Task[None] | None = None
+
+    # --- the read loop -------------------------------------------------------------------------
+
+    async def run_stream(self, tables: Any) -> None:
+        run, spec = self.run, self.spec
+        async with self.db.connect() as conn:
+            stored = await load_stream_state(conn, self.source_id, spec.name)
+        if stored is not None and stored.run_id == self.run_id and stored.done and not run.dry_run:
+            return  # finished by an earlier attempt of this run
+        resuming = stored is not None and stored.run_id == self.run_id and not run.dry_run
+        self.start_cursor = dict(stored.start_cursor if resuming else (stored.cursor if stored else {}))
+        replay_until = stored.position if resuming else 0
+        self.state = StreamState(cursor=dict(self.start_cursor), full_refresh=run.full_refresh)
+        if resuming:
+            self.counts.add(run.per_stream.get(spec.name, {}))
+
+        shortcut = not self.mapping.lookups and not run.full_refresh
+        async with self.db.connect() as conn:
+            raw_index, self.candidates = await load_source_index(conn, self.tenant_id, self.source_id, self.type)
+        if not shortcut:
+            raw_index = {}
+        fingerprint = self.mapping.fingerprint.encode()
+        keep_raw_hash = not self.mapping.lookups
+        apply, validate, to_json = self.mapping.apply, self.model.model_validate, self.serializer.to_json
+        run.progress.stream_started(spec.name)
+        try:
+            async for record in run.connector.read(spec.name, self.state):
+                self.position += 1
+                batch = self.batch
+                batch.read += 1
+                replay = self.position <= replay_until
+                if record.error is not None:
+                    self._error(record.ref, None, record.error, replay)
+                else:
+                    raw_hash = content_hash(fingerprint + canonical_bytes(record.data))
+                    entity_id = raw_index.get(raw_hash)
+                    if entity_id is not None:
+                        if entity_id in self.touched:
+                            self._error(record.ref, "sourcedId", "duplicate record: the same record was read earlier "
+                                        "in this stream", replay)
+                        else:
+                            self.touched.add(entity_id)
+                            self.candidates.discard(entity_id)
+                            if not replay:
+                                batch.delta["unchanged"] += 1
+                    else:
+                        try:
+                            obj = validate(apply(record.data, tables))
+                        except RecordError as exc:
+                            self._error(record.ref, exc.field, exc.message, replay)
+                        except ValidationError as exc:
+                            self._error(record.ref, *validation_problem(exc), replay)
+                        else:
+                            stable_id = obj.sourcedId
+                            if stable_id in self.mapped_ids:
+                                self._error(record.ref, "sourcedId", f"duplicate sourcedId {stable_id!r} in this "
+                                            "stream", replay)
+                            else:
+                                self.mapped_ids.add(stable_id)
+                                encoded = to_json(obj, by_alias=True, exclude_none=True)
+                                batch.records.append(_Pending(stable_id, encoded, content_hash(encoded),
+                                                              raw_hash if keep_raw_hash else None,
+                                                              str(obj.status.value), replay, record.ref))
+                if len(batch.records) >= self.batch_size or batch.read >= self.batch_size * 10:
+                    await self._flush(done=False)
+            complete = self.state.present and self.state.complete
+            await self._flush(done=not complete)
+            if complete:
+                await self._mark_missing(sorted(self.candidates))
+            await self._drain()
+        finally:
+            if self.writing is not None and not self.writing.done():
+                self.writing.cancel()
+        run.progress.stream_finished(spec.name, self.counts.as_dict())
+
+    def _error(self, ref: str, field_name: str | None, message: str, replay: bool) -> None:
+        """Count a record error and keep it for the report (never twice for a replayed record)."""
+        if replay:
+            return
+        self.batch.delta["errors"] += 1
+        if self.run.keep_error():
+            self.batch.errors.append((ref, field_name, message))
+
+    # --- batches ---------------------------------------------------------------------------------
+
+    async def _flush(self, done: bool) -> None:
+        """Classify the current batch against the store, then hand its write to a task."""
+        batch, self.batch = self.batch, _Batch()
+        self.run.progress.advance(self.spec.name, batch.read)
+        existing: dict[str, ExistingEntity] = {}
+        if batch.records:
+            async with self.db.connect() as conn:
+                existing = await fetch_existing(conn, self.tenant_id, self.type, [p.stable_id for p in batch.records])
+        now = _now()
+        ts = bulk_sql(self.db.dialect).ts(now)
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        raw_updates: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        delta = batch.delta
+        for item in batch.records:
+            found = existing.get(item.stable_id)
+            if found is None:
+                op, version = (ChangeOp.DELETED if item.status == "tobedeleted" else ChangeOp.CREATED), 1
+                inserts.append(entity_row(self.tenant_id, self.type, item.stable_id, self.source_id, item.encoded,
+                                          item.hash, item.raw_hash, 1, item.status, ts))
+            elif found.id in self.touched:
+                if not item.replay:
+                    delta["errors"] += 1
+                    if self.run.keep_error():
+                        batch.errors.append((item.ref, "sourcedId", f"duplicate sourcedId {item.stable_id!r} in "
+                                             "this stream"))
+                continue
+            else:
+                self.touched.add(found.id)
+                self.candidates.discard(found.id)
+                if found.hash == item.hash:
+                    if item.raw_hash is not None:
+                        raw_updates.append((item.raw_hash, found.id))
+                    if not item.replay:
+                        delta["unchanged"] += 1
+                    continue
+                version = found.version + 1
+                op = (ChangeOp.DELETED if item.status == "tobedeleted" and found.status != "tobedeleted"
+                      else ChangeOp.UPDATED)
+                updates.append(update_row(found.id, item.encoded, item.hash, item.raw_hash, version, item.status,
+                                          self.source_id, ts))
+            if not item.replay:
+                delta[_OP_COUNT[op]] += 1
+            events.append(event_row(self.tenant_id, self.type, item.stable_id, op.value, version, self.source_id,
+                                    self.run_id, item.encoded, ts))
+        await self._submit(BatchWrite(
+            tenant_id=self.tenant_id, source_id=self.source_id, run_id=self.run_id, stream=self.spec.name, now=now,
+            inserts=inserts, updates=updates, raw_hash_updates=raw_updates, events=events,
+            errors=rows_for_errors(self.run_id, self.spec.name, batch.errors), cursor=dict(self.state.cursor),
+            start_cursor=self.start_cursor, position=self.position, stream_done=done, counts=delta,
+            per_stream={}))
+
+    async def _submit(self, write: BatchWrite) -> None:
+        """Start this batch's write once the previous one committed (commits stay in order)."""
+        await self._drain()
+        self.counts.add(write.counts)
+        self.run.per_stream[self.spec.name] = self.counts.as_dict()
+        if self.run.dry_run:
+            return
+        write.per_stream = {k: dict(v) for k, v in self.run.per_stream.items()}
+        self.writing = asyncio.create_task(self._write(write))
+
+    async def _write(self, write: BatchWrite) -> None:
+        async with self.db.begin() as conn:
+            events = await apply_batch(conn, write)
+        self.notify(events, write.now)
+
+    async def _drain(self) -> None:
+        if self.writing is not None:
+            task, self.writing = self.writing, None
+            await task
+
+    async def _mark_missing(self, missing: list[int]) -> None:
+        """After a complete read, mark this source's entities that were not seen ``tobedeleted``."""
+        chunks = [missing[i : i + self.batch_size] for i in range(0, len(missing), self.batch_size)] or [[]]
+        for number, chunk in enumerate(chunks, start=1):
+            now = _now()
+            ts = bulk_sql(self.db.dialect).ts(now)
+            async with self.db.connect() as conn:
+                rows = await fetch_data(conn, self.tenant_id, chunk) if chunk else {}
+            updates, events = [], []
+            for entity_id in chunk:
+                row = rows[entity_id]
+                data = dict(row.data)
+                data["status"] = "tobedeleted"
+                try:
+                    encoded = self.serializer.to_json(self.model.model_validate(data), by_alias=True, exclude_none=True)
+                except ValidationError:  # stored under an older model: keep its shape
+                    encoded = canonical_bytes(data)
+                version = row.version + 1
+                updates.append(update_row(entity_id, encoded, content_hash(encoded), None, version, "tobedeleted",
+                                          self.source_id, ts))
+                events.append(event_row(self.tenant_id, self.type, row.stable_id, ChangeOp.DELETED.value, version,
+                                        self.source_id, self.run_id, encoded, ts))
+            await self._submit(BatchWrite(
+                tenant_id=self.tenant_id, source_id=self.source_id, run_id=self.run_id, stream=self.spec.name,
+                now=now, inserts=[], updates=updates, raw_hash_updates=[], events=events, errors=[],
+                cursor=dict(self.state.cursor), start_cursor=self.start_cursor, position=self.position,
+                stream_done=number == len(chunks), counts={"deleted": len(chunk)}, per_stream={}))

@@ -1,0 +1,159 @@
+"""Two FediFlow hubs on loopback (SQLite, own ports and databases), federating with each other."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+if os.environ.get("FEDTEST_MINIMAL_APP"):  # TEMP debug: do not run hub/api/__init__ (others' work in progress)
+    import sys
+    import types
+
+    import hub as _hub
+
+    _pkg = types.ModuleType("hub.api")
+    _pkg.__path__ = [str(Path(_hub.__file__).parent / "api")]
+    sys.modules["hub.api"] = _pkg
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class FedHub:
+    """One running hub: its settings, base URL and an admin client of tenant ``tenant``."""
+
+    settings: Any
+    base_url: str
+    tenant: str
+    client_id: str
+    secret: str
+    server: Any = None
+
+    def run(self, func: Callable[[Any], Any]) -> Any:
+        """Run ``await func(hub)`` on a hub of its own (own event loop), closed afterwards."""
+        from hub.context import Hub
+
+        async def main() -> Any:
+            hub = Hub.from_settings(self.settings)
+            try:
+                return await func(hub)
+            finally:
+                await hub.close()
+
+        return asyncio.run(main())
+
+    def work(self) -> dict[str, int]:
+        """One round of the federation worker."""
+        from hub.federation import FederationWorker
+
+        return self.run(lambda hub: FederationWorker(hub).run_once())
+
+    def admin(self) -> httpx.Client:
+        with httpx.Client(base_url=self.base_url) as c:
+            resp = c.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=(self.client_id, self.secret))
+            assert resp.status_code == 200, resp.text
+            token = resp.json()["access_token"]
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def http(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=30)
+
+
+def _app(hub: Any) -> Any:
+    import os as _os
+
+    if not _os.environ.get("FEDTEST_MINIMAL_APP"):
+        from hub.api import create_app
+
+        return create_app(hub)
+    from litestar import Litestar
+    from litestar.datastructures import State
+    from litestar.di import Provide
+    from litestar.middleware.base import DefineMiddleware
+
+    from hub.api._federation import federation_routes
+    from hub.api._problems import exception_handlers
+    from hub.api._security import BearerAuthMiddleware, provide_hub, provide_principal, provide_tenant_store, token_endpoint
+    from hub.auth import client_service
+
+    async def close() -> None:
+        await hub.db.dispose()
+
+    return Litestar(route_handlers=[token_endpoint, *federation_routes(hub)],
+                    dependencies={"hub": Provide(provide_hub, sync_to_thread=False),
+                                  "principal": Provide(provide_principal, sync_to_thread=False),
+                                  "tenant_store": Provide(provide_tenant_store, sync_to_thread=False)},
+                    middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
+                    exception_handlers=exception_handlers(), state=State({"hub": hub, "clients": client_service(hub)}),
+                    on_shutdown=[close], logging_config=None)
+
+
+@pytest.fixture
+def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], FedHub]]:
+    import uvicorn
+
+    from hub.auth import client_service
+    from hub.context import Hub
+    from hub.settings import load_settings
+
+    for key in list(os.environ):
+        if key.startswith("FEDIFLOW_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    servers: list[tuple[Any, threading.Thread]] = []
+
+    def start(name: str, tenant: str) -> FedHub:
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        settings = load_settings(
+            data_dir=str(tmp_path / name),
+            database={"url": f"sqlite+aiosqlite:///{tmp_path / name / 'hub.db'}"},
+            security={"secret_key": Fernet.generate_key().decode()},
+            api={"host": "127.0.0.1", "port": port, "public_url": base},
+            federation={"allow_private": ("127.0.0.1",), "delivery_backoff_seconds": 0},
+            log_format="json",
+        )
+
+        async def setup() -> tuple[str, str]:
+            hub = Hub.from_settings(settings)
+            try:
+                await hub.db.migrate()
+                await hub.store.ensure_tenant(tenant, f"District {tenant}")
+                client, secret = await client_service(hub).create(tenant, "admin", name="admin")
+                return client.client_id, secret
+            finally:
+                await hub.close()
+
+        client_id, secret = asyncio.run(setup())
+        app = _app(Hub.from_settings(settings))
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+                                               lifespan="on"))
+        thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        servers.append((server, thread))
+        return FedHub(settings, base, tenant, client_id, secret, server)
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(timeout=30)
