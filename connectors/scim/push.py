@@ -83,11 +83,15 @@ class ScimPushConnector(Connector):
         except StoreError as exc:
             return CheckResult(False, f"cannot read the pushed SCIM resources from the hub's database: {exc}")
         users, groups = counts.get("User", 0), counts.get("Group", 0)
+        details = {"users": users, "groups": groups}
+        if not counts["stored"]:
+            # never sync an empty store: it would mark every user of this source tobedeleted when the
+            # config was replaced (new store key) and the IdP has not written since (which re-keys)
+            return CheckResult(False, "nothing was pushed to this source yet (or its config was replaced and no "
+                                      "SCIM write happened since); point the identity provider at "
+                                      "/scim/v2/<source name> with an admin or integrator client's token", details)
         who = f" from {self.settings.display_name}" if self.settings.display_name else ""
-        message = (f"{users} users and {groups} groups pushed{who} so far"
-                   + ("" if users or groups else "; point the identity provider at /scim/v2/<source name> "
-                      "with an admin or integrator client's token"))
-        return CheckResult(True, message, {"users": users, "groups": groups})
+        return CheckResult(True, f"{users} users and {groups} groups pushed{who}", details)
 
     async def read(self, stream: str, state: StreamState) -> AsyncIterator[RawRecord]:
         state.complete = True

@@ -224,7 +224,9 @@ def _trigger(request: Request[Any, Any, Any]) -> SyncTrigger:
     return trigger
 
 
-def _after_write(request: Request[Any, Any, Any], tenant: TenantStore, source: SourceRecord) -> None:
+async def _after_write(request: Request[Any, Any, Any], tenant: TenantStore, source: SourceRecord,
+                       service: ScimService) -> None:
+    await service.repo.rekey()  # the config was replaced: its rows follow the new store key
     if not source.config.get("sync_after_push", True):
         return
     hub = request.app.state.hub
@@ -320,7 +322,7 @@ async def scim_create(request: Request[Any, Any, Any], source: FromPath[str], en
     tenant, record, service = await _context(request, source)
     service.kind(endpoint)
     document = await service.create(endpoint, await _body(request))
-    _after_write(request, tenant, record)
+    await _after_write(request, tenant, record, service)
     return _with_etag(document, 201)
 
 
@@ -344,7 +346,7 @@ async def scim_replace(request: Request[Any, Any, Any], source: FromPath[str], e
     tenant, record, service = await _context(request, source)
     service.kind(endpoint)
     document = await service.replace(endpoint, resource_id, await _body(request), request.headers.get("if-match"))
-    _after_write(request, tenant, record)
+    await _after_write(request, tenant, record, service)
     return _with_etag(document)
 
 
@@ -356,7 +358,7 @@ async def scim_patch(request: Request[Any, Any, Any], source: FromPath[str], end
     before = await service.get(endpoint, resource_id)
     document = await service.patch(endpoint, resource_id, await _body(request), request.headers.get("if-match"))
     if document["meta"]["version"] != before["meta"]["version"]:
-        _after_write(request, tenant, record)
+        await _after_write(request, tenant, record, service)
     return _with_etag(document)
 
 
@@ -365,7 +367,7 @@ async def scim_delete(request: Request[Any, Any, Any], source: FromPath[str], en
                       resource_id: FromPath[str]) -> None:
     tenant, record, service = await _context(request, source)
     await service.delete(endpoint, resource_id, request.headers.get("if-match"))
-    _after_write(request, tenant, record)
+    await _after_write(request, tenant, record, service)
 
 
 scim_router = Router(

@@ -30,7 +30,7 @@ def init(tenant: str = typer.Option("default", "--tenant", "-t", help="Tenant to
         record = await hub.store.ensure_tenant(tenant)
         console.print(f"database ready at revision {await hub.db.current_revision()}; tenant [bold]{record.slug}[/]")
 
-    run_with_hub(go)
+    run_with_hub(go, migrated=False)
 
 
 @tenants_app.command("create")

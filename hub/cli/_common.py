@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 
 from hub.context import Hub
-from hub.errors import HubError
+from hub.errors import ConfigurationError, HubError
 from hub.logging import configure_logging
 from hub.settings import load_settings
 
@@ -29,15 +29,20 @@ def fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def run_with_hub(func: Callable[[Hub], Coroutine[Any, Any, T]]) -> T:
+def run_with_hub(func: Callable[[Hub], Coroutine[Any, Any, T]], *, migrated: bool = True) -> T:
     """Build the hub from settings, run ``func(hub)`` on a fresh event loop, close the hub.
 
-    A HubError becomes one line on stderr and exit code 1.
+    With ``migrated`` (the default) the database must be at the latest schema revision, else the
+    command stops and says how to upgrade. A HubError becomes one line on stderr and exit code 1.
     """
 
     async def main() -> T:
         hub = Hub.from_settings(load_settings())
         try:
+            if migrated and not await hub.db.is_current():
+                raise ConfigurationError(
+                    f"the database at {hub.db.url.split('@')[-1]} is not initialised or not at the latest schema: "
+                    "run `fediflow init` (it creates or upgrades it)")
             return await func(hub)
         finally:
             await hub.close()

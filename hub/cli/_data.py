@@ -135,4 +135,4 @@ def demo(
                       f"{summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged, "
                       f"{summary.errors} errors")
 
-    run_with_hub(go)
+    run_with_hub(go, migrated=False)

@@ -65,6 +65,29 @@ def add(
     run_with_hub(go)
 
 
+@sources_app.command("set")
+def set_(
+    name: str,
+    sets: list[str] = typer.Option([], "--set", help="Config field=value (repeatable)."),
+    set_envs: list[str] = typer.Option([], "--set-env", help="Config field=ENV_VAR: read a secret from the environment."),
+    config_file: Path = typer.Option(None, "--config", help="YAML or JSON file with config fields to change."),
+    tenant: str = TenantOption,
+) -> None:
+    """Change some config fields of a source (the others, secrets included, are kept)."""
+
+    async def go(hub: Hub) -> None:
+        store = await hub.store.tenant(tenant)
+        source = await store.get_source(name)
+        cls = hub.plugins.connector(source.connector)
+        current = await store.source_config(source, cls.config_model)
+        values = {field: getattr(current, field) for field in type(current).model_fields}
+        values.update(_parse_config(config_file, sets, set_envs))
+        await store.update_source(name, store.validate_config(cls.config_model, values))
+        console.print(f"updated source [bold]{name}[/]")
+
+    run_with_hub(go)
+
+
 @sources_app.command("list")
 def list_(tenant: str = TenantOption) -> None:
     """List sources (secrets are never shown)."""

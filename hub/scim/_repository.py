@@ -179,10 +179,16 @@ class PushedReader:
 
     async def counts(self) -> dict[str, int]:
         c = scim_resources.c
-        query = (select(c.resource_type, func.count()).where(c.store_key == self.store_key, c.deleted.is_(False))
-                 .group_by(c.resource_type))
+        """Live resources per type, and under ``"stored"`` every row of this key (deleted ones too)."""
+        query = (select(c.resource_type, c.deleted, func.count()).where(c.store_key == self.store_key)
+                 .group_by(c.resource_type, c.deleted))
+        found: dict[str, int] = {"stored": 0}
         async with self.db.connect() as conn:
-            return {row[0]: row[1] for row in await conn.execute(query)}
+            for resource_type, deleted, count in await conn.execute(query):
+                found["stored"] += count
+                if not deleted:
+                    found[resource_type] = found.get(resource_type, 0) + count
+        return found
 
 
 async def open_pushed_reader(store_key: str) -> PushedReader:

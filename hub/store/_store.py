@@ -358,26 +358,32 @@ class TenantStore:
         async with self.db.connect() as conn:
             return [_entity(r) for r in await conn.execute(query)]
 
+    async def entity_data_chunk(self, type_: str, *, after_id: int = 0, limit: int = 2000,
+                                include_deleted: bool = False) -> tuple[list[Mapping[str, Any]], int]:
+        """One chunk of canonical records of a type after entity id ``after_id``: (records, last id)."""
+        query = (
+            select(entities.c.id, entities.c.data)
+            .where(entities.c.tenant_id == self.tenant_id, entities.c.type == type_, entities.c.id > after_id)
+            .order_by(entities.c.id)
+            .limit(limit)
+        )
+        if not include_deleted:
+            query = query.where(entities.c.status == "active")
+        async with self.db.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [row.data for row in rows], (rows[-1].id if rows else after_id)
+
     async def iter_entity_data(self, type_: str, *, include_deleted: bool = False,
                                chunk: int = 2000) -> AsyncIterator[Mapping[str, Any]]:
         """Stream the canonical records of one type (keyset pagination, constant memory)."""
         last = 0
         while True:
-            query = (
-                select(entities.c.id, entities.c.data)
-                .where(entities.c.tenant_id == self.tenant_id, entities.c.type == type_, entities.c.id > last)
-                .order_by(entities.c.id)
-                .limit(chunk)
-            )
-            if not include_deleted:
-                query = query.where(entities.c.status == "active")
-            async with self.db.connect() as conn:
-                rows = (await conn.execute(query)).all()
+            rows, last = await self.entity_data_chunk(type_, after_id=last, limit=chunk,
+                                                      include_deleted=include_deleted)
             if not rows:
                 return
             for row in rows:
-                yield row.data
-            last = rows[-1].id
+                yield row
 
     async def changes_after(self, after: int = 0, *, limit: int = 100,
                             types: Sequence[str] | None = None) -> list[ChangeRecord]:

@@ -1,5 +1,9 @@
 """The sync of one stream: read -> (raw hash) -> map -> validate -> classify -> write, in batches.
 
+Canonical records are stored and hashed as sorted-key JSON (pydantic serialises, orjson sorts),
+so the same record always gives the same bytes whatever the order of keys in free-form fields such
+as ``metadata`` or of fields in a later version of the model.
+
 Reading, mapping and classifying run in order on the event loop; the database write of batch N
 runs as a task while batch N+1 is mapped (SQLite and asyncpg do their work outside the GIL), and
 batches commit strictly in order. Classification (is this stable id new, changed, unchanged or a
@@ -20,7 +24,7 @@ from pydantic import ValidationError
 
 from hub.errors import RecordError
 from hub.events import ChangeOp
-from hub.jsonutil import canonical_bytes, content_hash
+from hub.jsonutil import canonical_bytes, content_hash, loads
 from hub.sdk import StreamSpec, StreamState
 from hub.store._sync_ops import (
     BatchWrite,
@@ -178,7 +182,7 @@ class StreamSync:
                                             "stream", replay)
                             else:
                                 self.mapped_ids.add(stable_id)
-                                encoded = to_json(obj, by_alias=True, exclude_none=True)
+                                encoded = canonical_bytes(loads(to_json(obj, by_alias=True, exclude_none=True)))
                                 batch.records.append(_Pending(stable_id, encoded, content_hash(encoded),
                                                               raw_hash if keep_raw_hash else None,
                                                               str(obj.status.value), replay, record.ref))
@@ -291,7 +295,8 @@ class StreamSync:
                 data = dict(row.data)
                 data["status"] = "tobedeleted"
                 try:
-                    encoded = self.serializer.to_json(self.model.model_validate(data), by_alias=True, exclude_none=True)
+                    encoded = canonical_bytes(loads(self.serializer.to_json(self.model.model_validate(data),
+                                                                            by_alias=True, exclude_none=True)))
                 except ValidationError:  # stored under an older model: keep its shape
                     encoded = canonical_bytes(data)
                 version = row.version + 1

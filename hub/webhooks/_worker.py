@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from hub.crypto import SecretBox
 from hub.settings import WebhookSettings
@@ -36,6 +37,13 @@ _S = webhook_subscriptions
 _D = webhook_deliveries
 _PREFETCH = 100
 _ORDER = (_D.c.seq, _D.c.system, _D.c.id)
+_UPDATE_DELIVERY = (
+    update(_D)
+    .where(_D.c.id == bindparam("_id"))
+    .values(attempts=bindparam("attempts"), last_status_code=bindparam("last_status_code"),
+            last_error=bindparam("last_error"), status=bindparam("status"),
+            next_attempt_at=bindparam("next_attempt_at"), finished_at=bindparam("finished_at"))
+)
 
 
 def _now() -> datetime:
@@ -118,8 +126,15 @@ class DeliveryWorker:
     # --- sending ------------------------------------------------------------------------------
 
     async def drain(self, claim: _Claim) -> int:
-        """Send the claimed subscription's due deliveries in order; stop at the first failure."""
+        """Send the claimed subscription's due deliveries in order; stop at the first failure.
+
+        Outcomes are written in batches (one transaction per prefetched page, at the first failure,
+        and at least every third of the lease): a crash before such a write re-sends those
+        deliveries with the same ``webhook-id`` (at-least-once), it never loses one.
+        """
         sent = 0
+        pending: list[tuple[Any, Outcome, datetime]] = []
+        flushed_at = time.monotonic()
         try:
             while not self._stop.is_set():
                 async with self.db.connect() as conn:
@@ -138,13 +153,25 @@ class DeliveryWorker:
                         outcome = Outcome(None, 0, "no secret key to sign with")
                     else:
                         outcome = await self.sender.send(claim.url, row.msg_id, row.body, claim.secrets)
-                    keep_going = await self._record(claim, row, outcome)
+                    pending.append((row, outcome, _now()))
                     sent += 1
+                    if not outcome.ok or time.monotonic() - flushed_at > self.settings.lease_seconds / 3:
+                        keep_going = await self._record(claim, pending)
+                        pending, flushed_at = [], time.monotonic()
+                        if not keep_going:
+                            return sent
+                if pending:
+                    keep_going = await self._record(claim, pending)
+                    pending, flushed_at = [], time.monotonic()
                     if not keep_going:
                         return sent
             return sent
         finally:
-            await self._release(claim)
+            try:
+                if pending:
+                    await self._record(claim, pending)
+            finally:
+                await self._release(claim)
 
     def _retry_delay(self, attempts: int, outcome: Outcome) -> float | None:
         """Seconds until the next attempt after ``attempts`` failed ones, or None when exhausted."""
@@ -156,43 +183,50 @@ class DeliveryWorker:
         base = schedule[attempts - 1]
         return base + random.uniform(0, base * self.settings.jitter)
 
-    async def _record(self, claim: _Claim, row: Any, outcome: Outcome) -> bool:
-        """Log the attempt and move the delivery on; True when the claim may go on with the next one."""
+    async def _record(self, claim: _Claim, results: list[tuple[Any, Outcome, datetime]]) -> bool:
+        """Log the attempts and move the deliveries on (one transaction); True when the claim may go
+        on with the next delivery. Only the last result may be a failure."""
         now = _now()
-        attempts = row.attempts + 1
-        keep_going = outcome.ok
-        delivery: dict[str, Any] = {"attempts": attempts, "last_status_code": outcome.status_code,
-                                    "last_error": outcome.error}
+        keep_going = True
+        attempts_rows: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
         sub: dict[str, Any] = {"lease_until": now + timedelta(seconds=self.settings.lease_seconds)}
         disable_reason = None
-        if outcome.ok:
-            delivery.update(status="succeeded", finished_at=now)
-            if claim.failing_since is not None:
-                sub["failing_since"] = claim.failing_since = None
-        else:
-            if outcome.status_code == 410:
-                disable_reason = "the receiver answered 410 Gone"
-                delivery["next_attempt_at"] = now
+        for row, outcome, at in results:
+            attempts = row.attempts + 1
+            attempts_rows.append({"delivery_id": row.id, "attempt": attempts, "at": at, "status_code": outcome.status_code,
+                                  "latency_ms": outcome.latency_ms, "error": outcome.error, "response": outcome.response})
+            values: dict[str, Any] = {"_id": row.id, "attempts": attempts, "last_status_code": outcome.status_code,
+                                      "last_error": outcome.error, "status": "pending", "next_attempt_at": row.next_attempt_at,
+                                      "finished_at": None}
+            if outcome.ok:
+                values.update(status="succeeded", finished_at=at)
+                if claim.failing_since is not None:
+                    sub["failing_since"] = claim.failing_since = None
             else:
-                delay = self._retry_delay(attempts, outcome)
-                if delay is None:
-                    delivery.update(status="failed", finished_at=now)
-                    keep_going = True  # the next delivery goes on; this one is given up
+                keep_going = False
+                if outcome.status_code == 410:
+                    disable_reason = "the receiver answered 410 Gone"
+                    values["next_attempt_at"] = at
                 else:
-                    delivery["next_attempt_at"] = now + timedelta(seconds=delay)
-            if claim.failing_since is None:
-                sub["failing_since"] = claim.failing_since = now
-            elif (self.settings.disable_after_seconds
-                  and (now - claim.failing_since).total_seconds() >= self.settings.disable_after_seconds):
-                disable_reason = f"deliveries failed for {int((now - claim.failing_since).total_seconds())} s"
+                    delay = self._retry_delay(attempts, outcome)
+                    if delay is None:
+                        values.update(status="failed", finished_at=at)
+                        keep_going = True  # this one is given up; the next delivery goes on
+                    else:
+                        values["next_attempt_at"] = at + timedelta(seconds=delay)
+                if claim.failing_since is None:
+                    sub["failing_since"] = claim.failing_since = at
+                elif (self.settings.disable_after_seconds
+                      and (at - claim.failing_since).total_seconds() >= self.settings.disable_after_seconds):
+                    disable_reason = f"deliveries failed for {int((at - claim.failing_since).total_seconds())} s"
+            updates.append(values)
         if disable_reason:
             sub.update(enabled=False, disabled_reason=disable_reason, updated_at=now)
             keep_going = False
         async with self.db.begin() as conn:
-            await conn.execute(webhook_attempts.insert().values(
-                delivery_id=row.id, attempt=attempts, at=now, status_code=outcome.status_code,
-                latency_ms=outcome.latency_ms, error=outcome.error, response=outcome.response))
-            await conn.execute(update(_D).where(_D.c.id == row.id).values(**delivery))
+            await conn.execute(webhook_attempts.insert(), attempts_rows)
+            await conn.execute(_UPDATE_DELIVERY, updates)
             result = await conn.execute(update(_S).where(_S.c.id == claim.id, _S.c.lease_owner == self.worker_id)
                                         .values(**sub))
             if disable_reason:

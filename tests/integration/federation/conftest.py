@@ -16,16 +16,6 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-if os.environ.get("FEDTEST_MINIMAL_APP"):  # TEMP debug: do not run hub/api/__init__ (others' work in progress)
-    import sys
-    import types
-
-    import hub as _hub
-
-    _pkg = types.ModuleType("hub.api")
-    _pkg.__path__ = [str(Path(_hub.__file__).parent / "api")]
-    sys.modules["hub.api"] = _pkg
-
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -74,39 +64,11 @@ class FedHub:
         return httpx.Client(base_url=self.base_url, timeout=30)
 
 
-def _app(hub: Any) -> Any:
-    import os as _os
-
-    if not _os.environ.get("FEDTEST_MINIMAL_APP"):
-        from hub.api import create_app
-
-        return create_app(hub)
-    from litestar import Litestar
-    from litestar.datastructures import State
-    from litestar.di import Provide
-    from litestar.middleware.base import DefineMiddleware
-
-    from hub.api._federation import federation_routes
-    from hub.api._problems import exception_handlers
-    from hub.api._security import BearerAuthMiddleware, provide_hub, provide_principal, provide_tenant_store, token_endpoint
-    from hub.auth import client_service
-
-    async def close() -> None:
-        await hub.db.dispose()
-
-    return Litestar(route_handlers=[token_endpoint, *federation_routes(hub)],
-                    dependencies={"hub": Provide(provide_hub, sync_to_thread=False),
-                                  "principal": Provide(provide_principal, sync_to_thread=False),
-                                  "tenant_store": Provide(provide_tenant_store, sync_to_thread=False)},
-                    middleware=[DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"])],
-                    exception_handlers=exception_handlers(), state=State({"hub": hub, "clients": client_service(hub)}),
-                    on_shutdown=[close], logging_config=None)
-
-
 @pytest.fixture
 def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], FedHub]]:
     import uvicorn
 
+    from hub.api import create_app
     from hub.auth import client_service
     from hub.context import Hub
     from hub.settings import load_settings
@@ -140,7 +102,7 @@ def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
                 await hub.close()
 
         client_id, secret = asyncio.run(setup())
-        app = _app(Hub.from_settings(settings))
+        app = create_app(Hub.from_settings(settings))
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
                                                lifespan="on"))
         thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)

@@ -209,3 +209,42 @@ def test_auth_and_tenant_isolation(scim_server):
     with srv.scim("okta") as alpha:
         assert alpha.get(f"Users/{uid}").status_code == 200  # still there, unchanged
         assert alpha.get(f"Users/{uid}").json()["meta"]["version"] == 'W/"1"'
+
+
+def test_push_source_check_and_replaced_config(scim_server):
+    import asyncio
+
+    from connectors.scim.push import ScimPushConnector
+
+    srv = scim_server()
+
+    async def check(tenant_slug: str) -> tuple[bool, str]:
+        from hub.context import Hub
+        from hub.settings import load_settings
+
+        hub = Hub.from_settings(load_settings())
+        try:
+            tenant = await hub.store.tenant(tenant_slug)
+            source = await tenant.get_source("idp")
+            connector = ScimPushConnector(await tenant.source_config(source, ScimPushConnector.config_model))
+            try:
+                result = await connector.check()
+            finally:
+                await connector.aclose()
+            return result.ok, result.message
+        finally:
+            await hub.close()
+
+    ok, message = asyncio.run(check("alpha"))
+    assert not ok and "nothing was pushed" in message
+    with srv.scim("okta") as idp:
+        assert idp.post("Users", json={"schemas": [USER], "userName": "c@x.org"}).status_code == 201
+    ok, message = asyncio.run(check("alpha"))
+    assert ok and message.startswith("1 users and 0 groups pushed")
+    with srv.api("admin") as api:  # replacing the config generates a new store key ...
+        assert api.put("/api/v1/sources/idp", json={"config": {"sync_delay_seconds": 0.05}}).status_code == 200
+    assert not asyncio.run(check("alpha"))[0]  # ... so a sync would fail its check rather than delete users
+    with srv.scim("okta") as idp:  # the next SCIM write re-keys the stored resources
+        assert idp.post("Users", json={"schemas": [USER], "userName": "d@x.org"}).status_code == 201
+    ok, message = asyncio.run(check("alpha"))
+    assert ok and message.startswith("2 users")
