@@ -52,7 +52,7 @@ class Plugins:
         """Call a ``register_*`` hook plugin by plugin, so one broken plugin is reported by name."""
         results: list[tuple[str, Any]] = []
         hook = getattr(self.manager.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):  # registration order
+        for impl in hook.get_hookimpls():  # registration order
             name = self.manager.get_name(impl.plugin) or repr(impl.plugin)
             try:
                 value = impl.function()

@@ -46,7 +46,7 @@ async def read_all(path: Path, stream: str) -> tuple[list[RawRecord], StreamStat
 
 
 def test_public_surface() -> None:
-    assert hub.export.__all__ == ["ExportResult", "write_bundle"]
+    assert hub.export.__all__ == ["ExportResult", "export_tenant_oneroster_csv", "write_bundle"]
 
 
 @pytest.mark.parametrize("name", ["out", "out.zip"])

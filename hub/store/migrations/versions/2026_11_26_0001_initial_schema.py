@@ -75,9 +75,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_entities')),
     sa.UniqueConstraint('tenant_id', 'type', 'stable_id', name=op.f('uq_entities_tenant_id_type_stable_id'))
     )
-    with op.batch_alter_table('entities', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_entities_source_id_type'), ['source_id', 'type'], unique=False)
-
     op.create_table('stream_states',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('source_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
