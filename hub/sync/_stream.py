@@ -1,8 +1,8 @@
 """The sync of one stream: read -> (raw hash) -> map -> validate -> classify -> write, in batches.
 
-Canonical records are stored and hashed as sorted-key JSON (pydantic serialises, orjson sorts),
-so the same record always gives the same bytes whatever the order of keys in free-form fields such
-as ``metadata`` or of fields in a later version of the model.
+Canonical records are stored and hashed as pydantic's JSON of the validated model (fields in the
+model's order) with the keys of the free-form ``metadata`` object sorted, so the same record always
+gives the same bytes whatever the order of the source's extra columns.
 
 Reading, mapping and classifying run in order on the event loop; the database write of batch N
 runs as a task while batch N+1 is mapped (SQLite and asyncpg do their work outside the GIL), and
@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from hub.errors import RecordError
 from hub.events import ChangeOp
-from hub.jsonutil import canonical_bytes, content_hash, loads
+from hub.jsonutil import canonical_bytes, content_hash
 from hub.sdk import StreamSpec, StreamState
 from hub.store._sync_ops import (
     BatchWrite,
@@ -47,6 +47,15 @@ log = logging.getLogger("fediflow.sync")
 
 COUNT_KEYS = ("created", "updated", "deleted", "unchanged", "errors")
 _OP_COUNT = {ChangeOp.CREATED: "created", ChangeOp.UPDATED: "updated", ChangeOp.DELETED: "deleted"}
+
+
+def sorted_keys(value: Any) -> Any:
+    """``value`` with the keys of every dict in it sorted (free-form data hashes the same in any order)."""
+    if isinstance(value, dict):
+        return {key: sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [sorted_keys(item) for item in value]
+    return value
 
 
 def _now() -> datetime:
@@ -170,7 +179,10 @@ class StreamSync:
                                 batch.delta["unchanged"] += 1
                     else:
                         try:
-                            obj = validate(apply(record.data, tables))
+                            mapped = apply(record.data, tables)
+                            if mapped.get("metadata"):
+                                mapped["metadata"] = sorted_keys(mapped["metadata"])
+                            obj = validate(mapped)
                         except RecordError as exc:
                             self._error(record.ref, exc.field, exc.message, replay)
                         except ValidationError as exc:
@@ -182,7 +194,7 @@ class StreamSync:
                                             "stream", replay)
                             else:
                                 self.mapped_ids.add(stable_id)
-                                encoded = canonical_bytes(loads(to_json(obj, by_alias=True, exclude_none=True)))
+                                encoded = to_json(obj, by_alias=True, exclude_none=True)
                                 batch.records.append(_Pending(stable_id, encoded, content_hash(encoded),
                                                               raw_hash if keep_raw_hash else None,
                                                               str(obj.status.value), replay, record.ref))
@@ -294,9 +306,10 @@ class StreamSync:
                 row = rows[entity_id]
                 data = dict(row.data)
                 data["status"] = "tobedeleted"
+                if data.get("metadata"):
+                    data["metadata"] = sorted_keys(data["metadata"])
                 try:
-                    encoded = canonical_bytes(loads(self.serializer.to_json(self.model.model_validate(data),
-                                                                            by_alias=True, exclude_none=True)))
+                    encoded = self.serializer.to_json(self.model.model_validate(data), by_alias=True, exclude_none=True)
                 except ValidationError:  # stored under an older model: keep its shape
                     encoded = canonical_bytes(data)
                 version = row.version + 1
