@@ -20,10 +20,13 @@ from hub.errors import ConfigurationError
 __all__ = [
     "ApiSettings",
     "DatabaseSettings",
+    "FederationSettings",
     "PluginSettings",
+    "SchedulerSettings",
     "SecuritySettings",
     "Settings",
     "SyncSettings",
+    "WebhookSettings",
     "load_settings",
 ]
 
@@ -149,55 +152,6 @@ class WebhookSettings(BaseModel):
         return tuple(str(ipaddress.ip_network(v, strict=False)) for v in value)
 
 
-class Settings(BaseSettings):
-    """All settings of one hub process."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="FEDIFLOW_",
-        env_nested_delimiter="__",
-        env_file=".env",
-        extra="forbid",
-        frozen=True,
-    )
-
-    data_dir: Path = Path("var")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "console"] = "json"
-    #: folders of tenant mapping overrides: ``<mapping_dir>/<tenant>/<connector>/<stream>.yaml``
-    mapping_dir: Path | None = None
-    database: DatabaseSettings = DatabaseSettings()
-    plugins: PluginSettings = PluginSettings()
-    security: SecuritySettings = SecuritySettings()
-    sync: SyncSettings = SyncSettings()
-    api: ApiSettings = ApiSettings()
-    webhooks: WebhookSettings = WebhookSettings()
-    federation: FederationSettings = Field(default_factory=lambda: FederationSettings())
-
-    @cached_property
-    def database_url(self) -> str:
-        """The effective database URL."""
-        if self.database.url:
-            return self.database.url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'fediflow.db').as_posix()}"
-
-    @property
-    def secret_key_file(self) -> Path:
-        return self.data_dir / "secret.key"
-
-
-def load_settings(**overrides: object) -> Settings:
-    """Build settings from the environment plus ``overrides``; a wrong value raises ConfigurationError."""
-    from pydantic import ValidationError
-
-    try:
-        return Settings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigurationError(f"invalid settings: {problems}") from None
-
-
 class FederationSettings(BaseModel):
     """ActivityPub federation (hub.federation): remote fetches, HTTP Signatures, delivery."""
 
@@ -232,4 +186,72 @@ class FederationSettings(BaseModel):
         return value
 
 
-Settings.model_rebuild()  # resolve the forward reference to FederationSettings (defined after Settings)
+class SchedulerSettings(BaseModel):
+    """Worker and scheduler roles (scheduler/): leases, heartbeats, polling."""
+
+    model_config = _FROZEN
+
+    #: a claimed run whose heartbeat is older than this is taken to be dead and is re-queued
+    lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    #: how often a worker bumps the heartbeat of its runs (well below the lease)
+    heartbeat_seconds: float = Field(default=10.0, gt=0, le=600)
+    #: idle wait of the claim loop between looks at the queue
+    poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    #: runs one worker process executes at once (always 1 on SQLite)
+    concurrency: int = Field(default=2, ge=1, le=64)
+    #: on SIGTERM, how long running syncs may finish before they are interrupted (and re-queued)
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0, le=3600)
+    #: how often the scheduler re-reads the schedules table (changes made on other nodes)
+    reload_seconds: float = Field(default=15.0, gt=0, le=3600)
+    #: at start, slots this far in the past are claimed too (the ledger drops ones already taken)
+    catchup_seconds: float = Field(default=300.0, ge=0, le=86400)
+
+
+class Settings(BaseSettings):
+    """All settings of one hub process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FEDIFLOW_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Path("var")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    #: folders of tenant mapping overrides: ``<mapping_dir>/<tenant>/<connector>/<stream>.yaml``
+    mapping_dir: Path | None = None
+    database: DatabaseSettings = DatabaseSettings()
+    plugins: PluginSettings = PluginSettings()
+    security: SecuritySettings = SecuritySettings()
+    sync: SyncSettings = SyncSettings()
+    api: ApiSettings = ApiSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    federation: FederationSettings = FederationSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+
+    @cached_property
+    def database_url(self) -> str:
+        """The effective database URL."""
+        if self.database.url:
+            return self.database.url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'fediflow.db').as_posix()}"
+
+    @property
+    def secret_key_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment plus ``overrides``; a wrong value raises ConfigurationError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from None

@@ -12,7 +12,7 @@ import logging
 
 from hub.errors import HubError
 from hub.store import RunRecord, TenantStore
-from hub.sync import SyncEngine
+from hub.sync._safeguards import run_with_safeguards
 
 __all__ = ["RunLauncher"]
 
@@ -35,7 +35,7 @@ class RunLauncher:
 
     async def _run(self, tenant: TenantStore, run: RunRecord) -> None:
         try:
-            await SyncEngine(self.hub).sync(tenant, run.source, run_id=run.id)
+            await run_with_safeguards(self.hub, tenant, run.id)
         except HubError as exc:  # recorded on the run by the engine; log it here too
             log.warning("sync run failed", extra={"run": run.id, "source": run.source, "error": str(exc)})
         except Exception:  # a bug: the engine marked the run failed; keep the traceback

@@ -1,8 +1,8 @@
 """`fediflow serve`: one process of the hub, in one or more roles.
 
 - ``api``: the HTTP API (uvicorn); syncs queued through it wait for a worker;
-- ``worker``: claims queued sync runs (:class:`scheduler.Worker`) and, when hub.webhooks is
-  there, delivers webhooks;
+- ``worker``: claims queued sync runs (:class:`scheduler.Worker`), delivers webhooks
+  (hub.webhooks) and ActivityPub activities (hub.federation);
 - ``scheduler``: fires the schedules (:class:`scheduler.SchedulerService`) and queues their runs;
 - ``all`` (default): all three, the one-process setup on SQLite.
 
@@ -60,12 +60,12 @@ async def _prepare(hub: Any) -> None:
     raise HubError("the database schema is not current: run `fediflow init` (applies the migrations) first")
 
 
-def _webhook_worker() -> Callable[[Any, asyncio.Event], Awaitable[None]] | None:
-    try:
-        from hub.webhooks import run_webhook_worker  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return run_webhook_worker  # type: ignore[no-any-return]
+def _delivery_workers() -> list[tuple[str, Callable[[Any, asyncio.Event], Awaitable[None]]]]:
+    """The background delivery loops of the worker role: webhooks and ActivityPub."""
+    from hub.federation import run_federation_worker
+    from hub.webhooks import run_webhook_worker
+
+    return [("webhook-worker", run_webhook_worker), ("federation-worker", run_federation_worker)]
 
 
 def _server(app: Any, host: str, port: int) -> Any:
@@ -102,9 +102,8 @@ async def _main(hub: Any, roles: set[Role], host: str, port: int) -> None:
         loop.add_signal_handler(sig, on_signal, sig.name)
     if worker is not None:
         tasks.append(asyncio.create_task(worker.run(stop), name="sync-worker"))
-        webhooks = _webhook_worker()
-        if webhooks is not None:
-            tasks.append(asyncio.create_task(webhooks(hub, stop), name="webhook-worker"))
+        for name, loop_fn in _delivery_workers():
+            tasks.append(asyncio.create_task(loop_fn(hub, stop), name=name))
     if Role.scheduler in roles:
         tasks.append(asyncio.create_task(SchedulerService(hub).run(stop), name="scheduler"))
     log.info("serving", extra={"roles": sorted(r.value for r in roles), "host": host, "port": port})

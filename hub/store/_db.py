@@ -107,6 +107,19 @@ class Database:
         except (OperationalError, DBAPIError) as exc:
             raise StoreError(f"cannot migrate the database: {exc.orig}") from exc
 
+    async def downgrade(self, revision: str) -> None:
+        """Downgrade the schema to ``revision`` (``base`` removes every table), in one transaction."""
+        from alembic import command
+
+        cfg = self._alembic_config()
+
+        def run(sync_conn: Any) -> None:
+            cfg.attributes["connection"] = sync_conn
+            command.downgrade(cfg, revision)
+
+        async with self.engine.begin() as conn:
+            await conn.run_sync(run)
+
     async def current_revisions(self) -> set[str]:
         from alembic.runtime.migration import MigrationContext
 

@@ -13,10 +13,18 @@ from api_support import SECRET_TOKEN, make_bundle, wait_for_run
 
 #: hub-wide by design (admin role only), documented in docs/api.md
 HUB_WIDE = ("/api/v1/tenants",)
-PUBLIC = ("/oauth/token", "/health/live", "/health/ready", "/metrics")
+PUBLIC = ("/oauth/token", "/health/live", "/health/ready", "/metrics",
+          # ActivityPub (HTTP Signatures, personal actors only to approved followers: tests/integration/federation)
+          "/ap/", "/.well-known/", "/nodeinfo/",
+          # SCIM authenticates per source itself; its tenant isolation is tested in tests/integration/scim
+          "/scim/v2")
 #: bodies valid enough to get past validation, so the tenant check is what answers
 BODIES = {("PUT", "/api/v1/sources/{name}"): {"config": {"path": "/tmp/x"}},
-          ("PATCH", "/api/v1/sources/{name}"): {"enabled": False}}
+          ("PATCH", "/api/v1/sources/{name}"): {"enabled": False},
+          ("PUT", "/api/v1/sources/{name}/safeguards"): {"max_delete_pct": 10},
+          ("PATCH", "/api/v1/schedules/{schedule_id}"): {"enabled": False},
+          ("PATCH", "/api/v1/webhooks/subscriptions/{sub_id}"): {"description": "x"},
+          ("POST", "/api/v1/webhooks/subscriptions/{sub_id}/replay"): {"after_seq": 0}}
 
 
 def _routes(app):
@@ -40,6 +48,11 @@ def test_other_tenants_ids_are_404_on_every_route(live_server, tmp_path):
         user = b.get("/api/v1/entities/User", params={"limit": 1}).json()["items"][0]
         org = b.get("/api/v1/entities/Org", params={"limit": 1}).json()["items"][0]
         klass = b.get("/api/v1/entities/Class", params={"limit": 1}).json()["items"][0]
+        schedule = b.post("/api/v1/schedules", json={"source": "beta-sis", "interval_seconds": 3600})
+        assert schedule.status_code == 201, schedule.text
+        subscription = b.post("/api/v1/webhooks/subscriptions",
+                              json={"url": "https://receiver.example.org/hook", "event_types": ["*"]})
+        assert subscription.status_code == 201, subscription.text
         before = b.get("/api/v1/sources").json()
     # ids distinctive enough to search for (a generated bundle may use plain words like "district" too)
     beta_markers = ["beta-sis", "beta-lms", SECRET_TOKEN, *(e["id"] for e in (user, org, klass) if len(e["id"]) >= 12)]
@@ -49,6 +62,10 @@ def test_other_tenants_ids_are_404_on_every_route(live_server, tmp_path):
         p = param.lower()
         if p == "run_id":
             return str(run["id"])
+        if p == "schedule_id":
+            return str(schedule.json()["id"])
+        if p in ("sub_id", "delivery_id"):
+            return str(subscription.json()["id"])
         if p == "name":
             return "beta-sis"
         if p == "type_name":
@@ -71,7 +88,7 @@ def test_other_tenants_ids_are_404_on_every_route(live_server, tmp_path):
             params = re.findall(r"{(\w+)(?::\w+)?}", path)
             url = re.sub(r"{(\w+)(?::\w+)?}", lambda m: value_for(m.group(1)), path)
             query = {"source": "beta-sis"} if path.endswith("/preview") else {}
-            resp = a.request(method, url, params=query, json=BODIES.get((method, path)))
+            resp = a.request(method, url, params=query, json=BODIES.get((method, path), {} if method in ("POST", "PUT", "PATCH") else None))
             echoed = {value_for(p) for p in params} | set(query.values())  # the caller's own input may be echoed
             for marker in (m for m in beta_markers if m not in echoed):
                 assert marker not in resp.text, f"{method} {url} leaked {marker!r}: {resp.text[:300]}"

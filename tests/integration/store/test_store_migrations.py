@@ -41,3 +41,17 @@ async def test_migrated_schema_matches_the_table_definitions(database_url: str) 
         assert problems == [], f"migrations and hub/store/_tables.py disagree: {problems}"
     finally:
         await db.dispose()
+
+
+async def test_history_is_linear_and_downgrades_to_an_empty_database_and_back(database_url: str) -> None:
+    db = Database(database_url)
+    try:
+        assert len(db.head_revisions()) == 1, "migrations must form one line (one head)"
+        await db.migrate()
+        await db.downgrade("base")
+        assert await db.current_revisions() == set()
+        assert set(await db.table_names()) <= {"alembic_version"}
+        await db.migrate()
+        assert await db.is_current()
+    finally:
+        await db.dispose()

@@ -5,7 +5,7 @@ actors, received activities (deduplicated by id), received objects (read by the 
 connector), the remote actor / key cache, the delivery queue and the per-tenant publishing cursor.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-26
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ The ``scim_resources`` table of the SCIM 2.0 server (hub.scim, hub.api._scim): u
 an identity provider pushed into a ``scim_push`` source.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-26
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0007"
-down_revision = "0003"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
