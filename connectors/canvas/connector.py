@@ -38,7 +38,7 @@ from hub.sdk import (
     Timeouts,
 )
 
-from ._diagnose import explain
+from hub.sdk import explain_check_failure as explain
 from ._throttle import CanvasThrottle
 
 __all__ = ["CONTEXT_KEY", "CanvasConfig", "CanvasConnector"]

@@ -38,7 +38,7 @@ from hub.sdk import (
     Timeouts,
 )
 
-from ._diagnose import explain
+from hub.sdk import explain_check_failure as explain
 from ._errors import MoodlePaging, raise_for_moodle_error
 
 __all__ = ["CONTEXT_KEY", "ENDPOINT", "REQUIRED_FUNCTIONS", "MoodleConfig", "MoodleConnector"]

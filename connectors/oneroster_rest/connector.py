@@ -38,7 +38,7 @@ from hub.sdk import (
 )
 
 from ._compat import normalise_user
-from ._diagnose import explain
+from hub.sdk import explain_check_failure as explain
 
 __all__ = ["COLLECTIONS", "DEFAULT_SCOPES", "PATHS", "OneRosterRestConfig", "OneRosterRestConnector"]
 

@@ -10,6 +10,7 @@ from hub.sdk._auth import (
     HttpSourceConfig,
     OAuth2ClientCredentials,
 )
+from hub.sdk._diagnose import explain_check_failure
 from hub.sdk._connector import (
     CheckResult,
     Connector,
@@ -36,6 +37,7 @@ from hub.sdk._paging import (
 from hub.sdk._xml import parse_xml
 
 __all__ = [
+    "explain_check_failure",
     "CheckResult",
     "Connector",
     "ConnectorConfig",

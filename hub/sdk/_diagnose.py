@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hub.sdk import ConnectorError
 
-__all__ = ["explain"]
+__all__ = ["explain_check_failure"]
 
 _DNS = (
     "name or service not known",
@@ -20,7 +20,7 @@ _DNS = (
 )
 
 
-def explain(exc: ConnectorError, base_url: str, what: str, credential: str) -> str:
+def explain_check_failure(exc: ConnectorError, base_url: str, what: str, credential: str) -> str:
     """``what`` names the system (``Canvas``), ``credential`` the secret to check (``access token``)."""
     text = str(exc)
     lowered = text.lower()
