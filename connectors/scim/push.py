@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field, SecretStr
 
 from hub.errors import StoreError
-from hub.scim import PushedReader, open_pushed_reader, render
 from hub.sdk import CheckResult, Connector, ConnectorConfig, ConnectorKind, RawRecord, StreamSpec, StreamState
 
 from ._roles import CONTEXT_KEY, user_context
+
+if TYPE_CHECKING:  # hub.scim (and scim2-models) load only when a push source is read
+    from hub.scim import PushedReader
 
 __all__ = ["ScimPushConfig", "ScimPushConnector"]
 
@@ -74,6 +76,8 @@ class ScimPushConnector(Connector):
 
     async def _open(self) -> PushedReader:
         if self._reader is None:
+            from hub.scim import open_pushed_reader
+
             self._reader = await open_pushed_reader(self.settings.store_key.get_secret_value())
         return self._reader
 
@@ -99,7 +103,7 @@ class ScimPushConnector(Connector):
         cfg = self.settings
         resource_type = "User" if stream == "users" else "Group"
         async for record in reader.records(resource_type):
-            document = render(record)
+            document = _render(record)
             if resource_type == "User":
                 document[CONTEXT_KEY] = user_context(document, cfg.org_sourced_id, cfg.default_role)
             else:
@@ -110,3 +114,9 @@ class ScimPushConnector(Connector):
         if self._reader is not None:
             await self._reader.aclose()
             self._reader = None
+
+
+def _render(record: object) -> dict:  # type: ignore[type-arg]
+    from hub.scim import render
+
+    return render(record)
