@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 export FEDIFLOW_DATA_DIR ?= var
 
-.PHONY: run test install serve demo bench bench-sync bench-api clean schemas
+.PHONY: run test install bench bench-sync bench-api bench-webhooks clean schemas
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ test: $(STAMP)
 schemas: $(STAMP)
 	$(PY) -m schemas.export
 
-bench: bench-sync
+bench: bench-sync bench-api bench-webhooks
 
 ## figures for docs/performance.md (100k users, ~580k enrollments)
 bench-sync: $(STAMP)
@@ -39,3 +39,9 @@ bench-sync: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var bench/out .pytest_cache
+
+bench-api: $(STAMP)
+	$(PY) -m bench.api_bench --users 100000 --requests 3000 --concurrency 32
+
+bench-webhooks: $(STAMP)
+	$(PY) -m bench.webhook_bench --events 10000 --receivers 10

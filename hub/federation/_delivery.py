@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import or_, select, update
@@ -62,7 +63,7 @@ class DeliveryQueue:
         now = _now()
         query = (select(federation_deliveries)
                  .where(federation_deliveries.c.status == "pending", federation_deliveries.c.next_attempt_at <= now)
-                 .order_by(federation_deliveries.c.next_attempt_at).limit(limit))
+                 .order_by(federation_deliveries.c.next_attempt_at, federation_deliveries.c.id).limit(limit))
         if not self.fed.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
         async with self.fed.db.begin() as conn:
@@ -76,8 +77,10 @@ class DeliveryQueue:
     async def deliver_due(self, limit: int = 50) -> int:
         rows = await self.claim(limit)
         by_inbox: dict[str, list[Any]] = defaultdict(list)
-        for row in rows:  # in order per inbox (an Accept before the Creates that follow it), inboxes in parallel
-            by_inbox[row.inbox].append(row)
+        # in order per receiving server (an Accept to an actor's inbox before the Creates that follow it
+        # to the same server's shared inbox), servers in parallel
+        for row in rows:
+            by_inbox[urlsplit(row.inbox).netloc].append(row)
 
         async def run(group: list[Any], client: httpx.AsyncClient) -> None:
             for row in sorted(group, key=lambda r: r.id):

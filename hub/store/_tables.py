@@ -166,6 +166,8 @@ entities = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("tenant_id", "type", "stable_id"),
+    #: the API's default order (pages are index ranges); more indexes on PostgreSQL only (migration 0003)
+    Index(None, "tenant_id", "type", "id"),
 )
 
 changes = Table(

@@ -65,7 +65,9 @@ class FedHub:
 
 
 @pytest.fixture
-def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], FedHub]]:
+def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+              database_url: str) -> Iterator[Callable[[str, str], FedHub]]:
+    """Start hubs on loopback: the first on the parametrised backend (SQLite or PostgreSQL), others on SQLite."""
     import uvicorn
 
     from hub.api import create_app
@@ -78,13 +80,14 @@ def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calla
             monkeypatch.delenv(key)
     monkeypatch.chdir(tmp_path)
     servers: list[tuple[Any, threading.Thread]] = []
+    backends = [database_url]
 
     def start(name: str, tenant: str) -> FedHub:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         settings = load_settings(
             data_dir=str(tmp_path / name),
-            database={"url": f"sqlite+aiosqlite:///{tmp_path / name / 'hub.db'}"},
+            database={"url": backends.pop() if backends else f"sqlite+aiosqlite:///{tmp_path / name / 'hub.db'}"},
             security={"secret_key": Fernet.generate_key().decode()},
             api={"host": "127.0.0.1", "port": port, "public_url": base},
             federation={"allow_private": ("127.0.0.1",), "delivery_backoff_seconds": 0},

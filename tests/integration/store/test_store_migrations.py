@@ -12,7 +12,6 @@ from hub.store._tables import metadata
 
 # Created by migration 0003 on PostgreSQL only, for the OneRoster API (see that migration).
 POSTGRES_ONLY_INDEXES = {
-    "ix_entities_tenant_id_type_id",
     "ix_entities_tenant_id_type_updated_at",
     "ix_entities_ref_class",
     "ix_entities_ref_user",
