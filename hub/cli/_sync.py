@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -50,19 +51,38 @@ def sync(
     source: str,
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be created/updated/deleted; write nothing."),
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Ignore saved cursors and re-map every record."),
+    no_safeguards: bool = typer.Option(False, "--no-safeguards",
+                                       help="Apply the changes even beyond the source's change thresholds."),
     tenant: str = TenantOption,
 ) -> None:
-    """Sync one source now, with a progress bar and a summary table. Resumes an interrupted run."""
+    """Sync one source now, with a progress bar and a summary table. Resumes an interrupted run.
 
-    async def go(hub: Hub) -> RunSummary:
+    When the source has safeguards (`fediflow safeguards set`), a run that would change more than
+    they allow is held with its diff instead of applied (exit code 3).
+    """
+    from hub.sync._safeguards import get_safeguards, run_with_safeguards
+
+    async def go(hub: Hub) -> RunSummary | Any:
         store = await hub.store.tenant(tenant)
+        record = await store.get_source(source)
+        guarded = (not dry_run and not no_safeguards and (await get_safeguards(store, record)).active
+                   and await store.unfinished_run(record) is None)
         columns = (SpinnerColumn(), TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())
         with Progress(*columns, console=console, transient=False) as progress:
+            if guarded:
+                run = await store.create_run(record, full_refresh=full_refresh, status="queued")
+                outcome = await run_with_safeguards(hub, store, run.id, progress=RichProgress(progress))
+                return outcome.summary if outcome.summary is not None else outcome.hold
             return await SyncEngine(hub).sync(store, source, dry_run=dry_run, full_refresh=full_refresh,
                                               progress=RichProgress(progress))
 
     summary = run_with_hub(go)
+    if not isinstance(summary, RunSummary):  # held by the safeguards
+        console.print(f"[yellow]run {summary.run_id} held:[/] " + "; ".join(summary.reasons))
+        console.print(f"nothing was applied; see `fediflow runs held`, then `fediflow runs approve {summary.run_id}` "
+                      f"or `fediflow runs discard {summary.run_id}`")
+        raise typer.Exit(3)
     console.print(summary_table(summary))
     if summary.errors:
         console.print(f"{summary.errors} record(s) had errors: [bold]fediflow runs show {summary.run_id}[/]")

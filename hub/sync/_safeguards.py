@@ -223,10 +223,11 @@ def _stream_types(hub: Any, tenant: TenantStore, source: SourceRecord, streams: 
 
 
 async def run_with_safeguards(hub: Any, tenant: TenantStore, run_id: int, *,
-                              worker: str | None = None) -> SafeguardOutcome:
+                              worker: str | None = None, progress: Any = None) -> SafeguardOutcome:
     """Execute the queued (or claimed) run ``run_id``, holding it instead when it breaks the thresholds.
 
     ``worker`` names the claiming worker; the safeguard's dry run is created owned by it.
+    ``progress`` (a :class:`hub.sync.Progress`) sees the applied run's streams.
     Raises what :meth:`SyncEngine.sync` raises (a Conflict when the source is being synced elsewhere).
     """
     engine = SyncEngine(hub)
@@ -239,7 +240,7 @@ async def run_with_safeguards(hub: Any, tenant: TenantStore, run_id: int, *,
             held = await _check(hub, engine, tenant, source, run, safeguards, worker)
             if held is not None:
                 return SafeguardOutcome(run.id, hold=held)
-    summary = await engine.sync(tenant, source.name, run_id=run.id)
+    summary = await engine.sync(tenant, source.name, run_id=run.id, progress=progress)
     return SafeguardOutcome(run.id, summary=summary)
 
 

@@ -121,3 +121,26 @@ def test_bad_input_gives_one_clear_message_and_writes_nothing(env: dict[str, str
     assert len(lines) == 1 and expected in lines[0], result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert entity_rows(env) == []
+
+
+def test_a_manual_sync_beyond_the_safeguards_is_held_until_approved(env: dict[str, str], tmp_path: Path) -> None:
+    folder = tmp_path / "bundle"
+    generate_bundle(folder, users=80, seed=9)
+    ok(env, "init")
+    ok(env, "sources", "add", "sis", "--connector", "oneroster_csv", "--set", f"path={folder}")
+    ok(env, "safeguards", "set", "sis", "--max-delete-pct", "5")
+    ok(env, "sync", "sis")  # a first import has nothing to delete
+    mutated = mutate_bundle(folder, tmp_path / "next", change_pct=0, delete_pct=25, seed=3)
+    ok(env, "sources", "set", "sis", "--set", f"path={mutated.path}")
+
+    held = fediflow(env, "sync", "sis")
+    assert held.returncode == 3, held.stderr[-2000:]
+    assert "held" in held.stdout and "approve" in held.stdout
+    with sqlite3.connect(Path(env["FEDIFLOW_DATA_DIR"]) / "fediflow.db") as conn:
+        assert conn.execute("SELECT count(*) FROM entities WHERE status='tobedeleted'").fetchone()[0] == 0
+    assert "deleted (" in ok(env, "runs", "held")
+
+    ok(env, "sync", "sis", "--no-safeguards")
+    with sqlite3.connect(Path(env["FEDIFLOW_DATA_DIR"]) / "fediflow.db") as conn:
+        deleted = {r[0] for r in conn.execute("SELECT stable_id FROM entities WHERE type='User' AND status='tobedeleted'")}
+    assert deleted == set(mutated.deleted)
