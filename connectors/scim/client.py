@@ -29,9 +29,9 @@ from hub.sdk import (
     RetryPolicy,
     StreamSpec,
     StreamState,
+    explain_check_failure,
 )
 
-from ._diagnose import explain
 from ._roles import CONTEXT_KEY, user_context
 
 __all__ = ["ScimClientConfig", "ScimClientConnector", "ScimPaging"]
@@ -132,7 +132,7 @@ class ScimClientConnector(Connector):
                 if exc.status == 404:
                     return CheckResult(False, f"no SCIM ServiceProviderConfig at {cfg.base_url}/ServiceProviderConfig "
                                               "(HTTP 404); the base URL must end where /Users begins", details)
-                return CheckResult(False, explain(exc, cfg.base_url, "the SCIM server", _credential(cfg)), details)
+                return CheckResult(False, explain_check_failure(exc, cfg.base_url, "the SCIM server", _credential(cfg)), details)
             schemas = spc.get("schemas") if isinstance(spc, Mapping) else None
             if not isinstance(schemas, list) or SPC_SCHEMA not in schemas:
                 return CheckResult(False, f"{cfg.base_url}/ServiceProviderConfig is not a SCIM 2.0 "
@@ -142,7 +142,7 @@ class ScimClientConnector(Connector):
             try:
                 listing = await client.get_json("Users", {"startIndex": 1, "count": 1})
             except ConnectorError as exc:
-                return CheckResult(False, explain(exc, cfg.base_url, "the SCIM server", _credential(cfg)), details)
+                return CheckResult(False, explain_check_failure(exc, cfg.base_url, "the SCIM server", _credential(cfg)), details)
         if not isinstance(listing, Mapping) or LIST_SCHEMA not in (listing.get("schemas") or []):
             return CheckResult(False, f"{cfg.base_url}/Users did not answer a SCIM ListResponse", details)
         details["users"] = listing.get("totalResults")

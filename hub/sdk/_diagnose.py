@@ -33,6 +33,8 @@ def explain_check_failure(exc: ConnectorError, base_url: str, what: str, credent
         )
     if exc.status == 404:
         return f"no {what} API found at {base_url} (HTTP 404); check the base URL ({text})"
+    if "token endpoint" in lowered:  # the OAuth2 token endpoint (often another host) already says what failed
+        return text
     if "unusable url" in lowered or "invalid url" in lowered:
         return f"the base URL {base_url!r} is not a usable http(s) URL ({text})"
     if "connecterror" in lowered and any(marker in lowered for marker in _DNS):
