@@ -7,15 +7,9 @@ from typing import Any
 
 import orjson
 
-__all__ = ["PreEncoded", "canonical_bytes", "content_hash", "dumps", "loads"]
+__all__ = ["canonical_bytes", "content_hash", "dumps", "loads"]
 
 _SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-
-
-class PreEncoded(str):
-    """JSON text already encoded; the store writes it as is instead of encoding it again."""
-
-    __slots__ = ()
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -30,8 +24,6 @@ def content_hash(value: bytes) -> bytes:
 
 def dumps(value: Any) -> str:
     """JSON text of ``value`` (used as the SQLAlchemy json_serializer)."""
-    if type(value) is PreEncoded:
-        return value
     return orjson.dumps(value, option=_SORTED).decode()
 
 

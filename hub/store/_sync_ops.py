@@ -254,22 +254,22 @@ async def save_stream_state(conn: AsyncConnection, source_id: int, stream: str, 
         )
 
 
-def entity_row(tenant_id: int, type_: str, stable_id: str, source_id: int, encoded: bytes, hash_: bytes,
+def entity_row(tenant_id: int, type_: str, stable_id: str, source_id: int, data: str, hash_: bytes,
                raw_hash: bytes | None, version: int, status: str, ts: Any) -> tuple[Any, ...]:
-    """One entity insert (columns of ``_ENTITY_COLUMNS``); ``encoded`` is the canonical JSON."""
-    return (tenant_id, type_, stable_id, source_id, encoded.decode(), hash_, raw_hash, version, status, ts, ts)
+    """One entity insert (columns of ``_ENTITY_COLUMNS``); ``data`` is the canonical JSON text."""
+    return (tenant_id, type_, stable_id, source_id, data, hash_, raw_hash, version, status, ts, ts)
 
 
-def update_row(entity_id: int, encoded: bytes, hash_: bytes, raw_hash: bytes | None, version: int, status: str,
+def update_row(entity_id: int, data: str, hash_: bytes, raw_hash: bytes | None, version: int, status: str,
                source_id: int, ts: Any) -> tuple[Any, ...]:
     """One entity update (``_UPDATE_COLUMNS`` then the id)."""
-    return (encoded.decode(), hash_, raw_hash, version, status, source_id, ts, entity_id)
+    return (data, hash_, raw_hash, version, status, source_id, ts, entity_id)
 
 
 def event_row(tenant_id: int, type_: str, stable_id: str, op: str, version: int, source_id: int, run_id: int,
-              encoded: bytes, ts: Any) -> tuple[Any, ...]:
+              data: str, ts: Any) -> tuple[Any, ...]:
     """One change-log insert before its sequence is appended (``_EVENT_COLUMNS``)."""
-    return (tenant_id, type_, stable_id, op, version, source_id, run_id, encoded.decode(), ts)
+    return (tenant_id, type_, stable_id, op, version, source_id, run_id, data, ts)
 
 
 def rows_for_errors(run_id: int, stream: str, errors: Iterable[tuple[str, str | None, str]]) -> list[dict[str, Any]]:

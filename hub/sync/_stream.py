@@ -238,8 +238,9 @@ class StreamSync:
         for item in batch.records:
             found = existing.get(item.stable_id)
             if found is None:
+                data = item.encoded.decode()  # once: the entity row and its change event carry the same JSON
                 op, version = (ChangeOp.DELETED if item.status == "tobedeleted" else ChangeOp.CREATED), 1
-                inserts.append(entity_row(self.tenant_id, self.type, item.stable_id, self.source_id, item.encoded,
+                inserts.append(entity_row(self.tenant_id, self.type, item.stable_id, self.source_id, data,
                                           item.hash, item.raw_hash, 1, item.status, ts))
             elif found.id in self.touched:
                 if not item.replay:
@@ -257,15 +258,16 @@ class StreamSync:
                     if not item.replay:
                         delta["unchanged"] += 1
                     continue
+                data = item.encoded.decode()
                 version = found.version + 1
                 op = (ChangeOp.DELETED if item.status == "tobedeleted" and found.status != "tobedeleted"
                       else ChangeOp.UPDATED)
-                updates.append(update_row(found.id, item.encoded, item.hash, item.raw_hash, version, item.status,
+                updates.append(update_row(found.id, data, item.hash, item.raw_hash, version, item.status,
                                           self.source_id, ts))
             if not item.replay:
                 delta[_OP_COUNT[op]] += 1
             events.append(event_row(self.tenant_id, self.type, item.stable_id, op.value, version, self.source_id,
-                                    self.run_id, item.encoded, ts))
+                                    self.run_id, data, ts))
         await self._submit(BatchWrite(
             tenant_id=self.tenant_id, source_id=self.source_id, run_id=self.run_id, stream=self.spec.name, now=now,
             inserts=inserts, updates=updates, raw_hash_updates=raw_updates, events=events,
@@ -312,11 +314,11 @@ class StreamSync:
                     encoded = self.serializer.to_json(self.model.model_validate(data), by_alias=True, exclude_none=True)
                 except ValidationError:  # stored under an older model: keep its shape
                     encoded = canonical_bytes(data)
-                version = row.version + 1
-                updates.append(update_row(entity_id, encoded, content_hash(encoded), None, version, "tobedeleted",
+                version, text = row.version + 1, encoded.decode()
+                updates.append(update_row(entity_id, text, content_hash(encoded), None, version, "tobedeleted",
                                           self.source_id, ts))
                 events.append(event_row(self.tenant_id, self.type, row.stable_id, ChangeOp.DELETED.value, version,
-                                        self.source_id, self.run_id, encoded, ts))
+                                        self.source_id, self.run_id, text, ts))
             await self._submit(BatchWrite(
                 tenant_id=self.tenant_id, source_id=self.source_id, run_id=self.run_id, stream=self.spec.name,
                 now=now, inserts=[], updates=updates, raw_hash_updates=[], events=events, errors=[],
