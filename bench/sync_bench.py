@@ -68,6 +68,36 @@ def baseline(bundle: Path, db_path: Path) -> tuple[int, float]:
     return total, elapsed
 
 
+def storage_floor(synced_db: Path, fresh_db: Path, batch: int = 2000) -> tuple[int, float]:
+    """The first sync's own entity and change rows, re-inserted with raw ``sqlite3.executemany`` into a
+    fresh store of the same schema (entities, then their change events, a commit per batch of
+    ``batch`` records, as the sync writes them): no parsing, mapping, validation or hashing.
+    Returns (records, seconds of the inserts and commits alone). This bounds any sync of this schema.
+    """
+    src = sqlite3.connect(f"file:{synced_db}?mode=ro", uri=True)
+    dst = sqlite3.connect(fresh_db)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536"):
+        dst.execute(f"PRAGMA {pragma}")
+    ent_cols = [r[1] for r in src.execute("PRAGMA table_info(entities)") if r[1] != "id"]
+    chg_cols = [r[1] for r in src.execute("PRAGMA table_info(changes)") if r[1] != "id"]
+    ent_sql = f"INSERT INTO entities ({', '.join(ent_cols)}) VALUES ({', '.join('?' * len(ent_cols))})"
+    chg_sql = f"INSERT INTO changes ({', '.join(chg_cols)}) VALUES ({', '.join('?' * len(chg_cols))})"
+    ents = src.execute(f"SELECT {', '.join(ent_cols)} FROM entities ORDER BY id")
+    chgs = src.execute(f"SELECT {', '.join(chg_cols)} FROM changes ORDER BY id")
+    total, spent = 0, 0.0
+    while rows := ents.fetchmany(batch):
+        events = chgs.fetchmany(len(rows))
+        start = time.perf_counter()
+        dst.executemany(ent_sql, rows)
+        dst.executemany(chg_sql, events)
+        dst.commit()
+        spent += time.perf_counter() - start
+        total += len(rows)
+    src.close()
+    dst.close()
+    return total, spent
+
+
 def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     """Run `fediflow ARGS`; return (seconds, peak RSS bytes of the process tree, stdout)."""
     cmd = [sys.executable, "-m", "hub.cli", *args]
@@ -115,6 +145,15 @@ def main() -> None:
     first_s, first_rss, first_out = run_cli(["sync", "bench"], env)
     second_s, second_rss, _ = run_cli(["sync", "bench"], env)
     sync_rate = rows / first_s
+
+    floor_data = OUT / "floor-data"
+    shutil.rmtree(floor_data, ignore_errors=True)
+    floor_env = {**env, "FEDIFLOW_DATA_DIR": str(floor_data)}
+    run_cli(["init"], floor_env)
+    run_cli(["sources", "add", "bench", "--connector", "oneroster_csv", "--set", f"path={bundle.resolve()}"], floor_env)
+    floor_records, floor_s = storage_floor(data / "fediflow.db", floor_data / "fediflow.db")
+    shutil.rmtree(floor_data, ignore_errors=True)
+    print(f"storage floor: {floor_records} entity + change rows in {floor_s:.2f}s", flush=True)
     result = {
         "users": opts.users,
         "rows_users_enrollments": rows,
@@ -124,6 +163,8 @@ def main() -> None:
         "first_sync_rows_per_s": round(sync_rate),
         "first_sync_peak_rss_mb": round(first_rss / 2**20, 1),
         "ratio_vs_baseline": round(sync_rate / base_rate, 3),
+        "storage_floor_seconds": round(floor_s, 3),
+        "storage_floor_ratio_vs_baseline": round(rows / floor_s / base_rate, 3),
         "resync_seconds": round(second_s, 3),
         "resync_peak_rss_mb": round(second_rss / 2**20, 1),
         "resync_over_first": round(second_s / first_s, 3),
