@@ -8,6 +8,7 @@ export habit) that folder is used. Every failure to use the bundle as a whole is
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import zipfile
@@ -93,6 +94,31 @@ class Bundle:
             yield stream
         finally:
             stream.close()
+
+    def digest(self, filenames: list[str]) -> str:
+        """BLAKE2b over the manifest's version and each file's mode and bytes (blocking; streamed)."""
+        h = hashlib.blake2b(digest_size=32)
+        h.update(f"oneroster {self.manifest.oneroster_version}\n".encode())
+        for filename in filenames:
+            name = filename.removesuffix(".csv")
+            mode = self.manifest.mode(name)
+            h.update(f"{name} {mode}\n".encode())
+            if mode == "absent":
+                continue
+            member = self._members[filename.lower()]
+            try:
+                if self._zip is not None:
+                    raw = self._zip.open(member)
+                else:
+                    assert self._root is not None
+                    raw = open(self._root / member, "rb")  # noqa: SIM115
+                with raw:
+                    while chunk := raw.read(1 << 20):
+                        h.update(chunk)
+            except READ_ERRORS as exc:
+                raise SourceDataError(f"cannot read {filename}: {exc}", where=self.where) from exc
+            h.update(b"\n")
+        return h.hexdigest()
 
     # -- manifest ------------------------------------------------------------------------------
 

@@ -86,6 +86,19 @@ class OneRosterCsvConnector(Connector):
             {"path": self.path, "version": manifest.oneroster_version, "files": present},
         )
 
+    async def fingerprint(self, stream: str) -> str | None:
+        """The bytes of a ``bulk`` stream's files (users: with roles and userProfiles); None otherwise.
+
+        A delta file is not fingerprinted: applying it again is not a complete read.
+        """
+        if stream not in _TARGETS:
+            return None
+        bundle = self._open()
+        if bundle.manifest.mode(stream) != "bulk":
+            return None
+        files = [f"{stream}.csv"] + (["roles.csv", "userProfiles.csv"] if stream == "users" else [])
+        return await asyncio.to_thread(bundle.digest, files)
+
     async def read(self, stream: str, state: StreamState) -> AsyncIterator[RawRecord]:
         if stream not in _TARGETS:
             raise SourceDataError(f"unknown stream {stream!r} (known: {', '.join(STREAM_FILES)})")

@@ -142,6 +142,17 @@ class Connector(abc.ABC):
         stream as a whole cannot be read; yield a :class:`RawRecord` with ``error`` for one bad record.
         """
 
+    async def fingerprint(self, stream: str) -> str | None:
+        """A digest of everything the next read of ``stream`` would yield, or None when unknown.
+
+        Optional: the default is None. Return a value only when it is cheap to get (far cheaper
+        than the read) and when the same value guarantees the same records, in the same order,
+        from a complete read (a file's bytes, an export's content hash; not a timestamp). The
+        engine then skips a stream whose previous complete read, with the same mapping, found
+        no error and whose entities nobody has written since (see docs/concepts.md).
+        """
+        return None
+
     async def write(self, stream: str, changes: Sequence[Mapping[str, Any]]) -> None:  # pragma: no cover
         """Write canonical changes back to the upstream system (optional capability)."""
         raise NotImplementedError(f"connector {self.name!r} does not write")

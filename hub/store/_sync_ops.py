@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.store._tables import entities, run_errors, stream_states, sync_runs, tenants
@@ -30,6 +30,7 @@ __all__ = [
     "load_stream_state",
     "rows_for_errors",
     "save_stream_state",
+    "source_generation",
     "update_row",
 ]
 
@@ -56,6 +57,8 @@ class StoredStreamState:
     run_id: int | None
     done: bool
     position: int
+    #: set when the last run read the stream completely without an error (see hub.sync._snapshots)
+    snapshot: dict[str, Any] | None = None
 
 
 async def load_source_index(conn: AsyncConnection, tenant_id: int, source_id: int,
@@ -118,8 +121,25 @@ async def load_stream_state(conn: AsyncConnection, source_id: int, stream: str) 
         return None
     stored = row.cursor
     return StoredStreamState(
-        dict(stored.get("cursor", {})), dict(stored.get("start", {})), row.run_id, row.done, int(stored.get("position", 0))
+        dict(stored.get("cursor", {})), dict(stored.get("start", {})), row.run_id, row.done,
+        int(stored.get("position", 0)), stored.get("snapshot"),
     )
+
+
+async def source_generation(conn: AsyncConnection, tenant_id: int, source_id: int, type_: str) -> list[int]:
+    """``[count, sum of versions]`` of a source's entities of one type, whatever their status.
+
+    Any write to them moves it: an update or a deletion mark raises a version, an entity taken
+    over by another source or purged leaves the count.
+    """
+    row = (
+        await conn.execute(
+            select(func.count(), func.coalesce(func.sum(entities.c.version), 0)).where(
+                entities.c.tenant_id == tenant_id, entities.c.source_id == source_id, entities.c.type == type_
+            )
+        )
+    ).one()
+    return [int(row[0]), int(row[1])]
 
 
 @dataclass(slots=True)
@@ -148,6 +168,9 @@ class BatchWrite:
     stream_done: bool
     counts: Mapping[str, int]
     per_stream: Mapping[str, Mapping[str, int]]
+    #: with the stream's last batch of a clean complete read: the snapshot saved with its state;
+    #: its ``generation`` is taken here, after the writes, when it has none yet
+    snapshot: Mapping[str, Any] | None = None
 
 
 _ENTITY_COLUMNS = ("tenant_id", "type", "stable_id", "source_id", "data", "hash", "raw_hash", "version", "status",
@@ -218,8 +241,11 @@ async def apply_batch(conn: AsyncConnection, batch: BatchWrite) -> list[tuple[An
         await conn.exec_driver_sql(sql.insert_events, events)
     if batch.errors:
         await conn.execute(run_errors.insert(), batch.errors)
+    snapshot = dict(batch.snapshot) if batch.snapshot is not None else None
+    if snapshot is not None and "generation" not in snapshot:
+        snapshot["generation"] = await source_generation(conn, batch.tenant_id, batch.source_id, snapshot["type"])
     await save_stream_state(conn, batch.source_id, batch.stream, batch.run_id, batch.cursor, batch.start_cursor,
-                            batch.position, batch.stream_done, batch.now)
+                            batch.position, batch.stream_done, batch.now, snapshot)
     counts = batch.counts
     await conn.execute(
         update(sync_runs)
@@ -239,8 +265,10 @@ async def apply_batch(conn: AsyncConnection, batch: BatchWrite) -> list[tuple[An
 
 async def save_stream_state(conn: AsyncConnection, source_id: int, stream: str, run_id: int,
                             cursor: Mapping[str, Any], start_cursor: Mapping[str, Any], position: int, done: bool,
-                            now: datetime) -> None:
-    stored = {"cursor": dict(cursor), "start": dict(start_cursor), "position": position}
+                            now: datetime, snapshot: Mapping[str, Any] | None = None) -> None:
+    stored: dict[str, Any] = {"cursor": dict(cursor), "start": dict(start_cursor), "position": position}
+    if snapshot is not None:
+        stored["snapshot"] = dict(snapshot)
     result = await conn.execute(
         update(stream_states)
         .where(stream_states.c.source_id == source_id, stream_states.c.stream == stream)

@@ -240,8 +240,9 @@ class SyncEngine:
             finished_at=run.finished_at,
             per_stream=run.per_stream,
         )
+        # counts nested: "created" is a LogRecord attribute, and logging refuses extras that clash
         log.info("sync finished", extra={"run": run.id, "source": ctx.source.name, "status": status,
-                                         **{k: getattr(run, k) for k in COUNT_KEYS}})
+                                         "counts": {k: getattr(run, k) for k in COUNT_KEYS}})
         self.hub.plugins.notify_run(summary)
         return summary
 

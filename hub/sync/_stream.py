@@ -38,8 +38,10 @@ from hub.store._sync_ops import (
     load_source_index,
     load_stream_state,
     rows_for_errors,
+    source_generation,
     update_row,
 )
+from hub.sync._snapshots import snapshot_key, unchanged_records
 
 __all__ = ["COUNT_KEYS", "Counts", "StreamSync"]
 
@@ -132,6 +134,7 @@ class StreamSync:
         self.batch = _Batch()
         self.position = 0
         self.writing: asyncio.Task[None] | None = None
+        self.snapshot_key: str | None = None
 
     # --- the read loop -------------------------------------------------------------------------
 
@@ -149,6 +152,15 @@ class StreamSync:
             self.counts.add(run.per_stream.get(spec.name, {}))
 
         shortcut = not self.mapping.lookups and not run.full_refresh
+        if shortcut:
+            self.snapshot_key = await snapshot_key(run.connector, spec.name, self.mapping)
+        if self.snapshot_key is not None and not resuming and stored is not None and stored.snapshot:
+            async with self.db.connect() as conn:
+                generation = await source_generation(conn, self.tenant_id, self.source_id, self.type)
+            records = unchanged_records(stored, self.snapshot_key, generation)
+            if records is not None:
+                await self._skip_unchanged(stored.snapshot, records)
+                return
         async with self.db.connect() as conn:
             raw_index, self.candidates = await load_source_index(conn, self.tenant_id, self.source_id, self.type)
         if not shortcut:
@@ -210,6 +222,36 @@ class StreamSync:
                 self.writing.cancel()
         run.progress.stream_finished(spec.name, self.counts.as_dict())
 
+    async def _skip_unchanged(self, snapshot: dict[str, Any], records: int) -> None:
+        """Record ``records`` unchanged records without reading them (see hub.sync._snapshots)."""
+        name = self.spec.name
+        self.run.progress.stream_started(name)
+        self.position = records
+        self.run.progress.advance(name, records)
+        log.info("stream unchanged since its last complete read, not read again",
+                 extra={"source": self.run.source.name, "stream": name, "records": records})
+        await self._submit(self._state_write(counts={"unchanged": records}, done=True, snapshot=snapshot))
+        await self._drain()
+        self.run.progress.stream_finished(name, self.counts.as_dict())
+
+    def _state_write(self, *, counts: Mapping[str, int], done: bool, snapshot: Mapping[str, Any] | None,
+                     inserts: list[tuple[Any, ...]] | None = None, updates: list[tuple[Any, ...]] | None = None,
+                     raw_hash_updates: list[tuple[Any, ...]] | None = None,
+                     events: list[tuple[Any, ...]] | None = None, errors: list[dict[str, Any]] | None = None,
+                     now: datetime | None = None) -> BatchWrite:
+        """A batch for this stream at its current position and cursor."""
+        return BatchWrite(
+            tenant_id=self.tenant_id, source_id=self.source_id, run_id=self.run_id, stream=self.spec.name,
+            now=now or _now(), inserts=inserts or [], updates=updates or [], raw_hash_updates=raw_hash_updates or [],
+            events=events or [], errors=errors or [], cursor=dict(self.state.cursor), start_cursor=self.start_cursor,
+            position=self.position, stream_done=done, counts=counts, per_stream={}, snapshot=snapshot)
+
+    def _final_snapshot(self) -> dict[str, Any] | None:
+        """The snapshot the last batch of a complete read saves, when the read had no record error."""
+        if self.snapshot_key is None or self.counts.errors:
+            return None
+        return {"key": self.snapshot_key, "records": self.position, "type": self.type}
+
     def _error(self, ref: str, field_name: str | None, message: str, replay: bool) -> None:
         """Count a record error and keep it for the report (never twice for a replayed record)."""
         if replay:
@@ -268,12 +310,9 @@ class StreamSync:
                 delta[_OP_COUNT[op]] += 1
             events.append(event_row(self.tenant_id, self.type, item.stable_id, op.value, version, self.source_id,
                                     self.run_id, data, ts))
-        await self._submit(BatchWrite(
-            tenant_id=self.tenant_id, source_id=self.source_id, run_id=self.run_id, stream=self.spec.name, now=now,
-            inserts=inserts, updates=updates, raw_hash_updates=raw_updates, events=events,
-            errors=rows_for_errors(self.run_id, self.spec.name, batch.errors), cursor=dict(self.state.cursor),
-            start_cursor=self.start_cursor, position=self.position, stream_done=done, counts=delta,
-            per_stream={}))
+        await self._submit(self._state_write(
+            counts=delta, done=done, snapshot=None, inserts=inserts, updates=updates, raw_hash_updates=raw_updates,
+            events=events, errors=rows_for_errors(self.run_id, self.spec.name, batch.errors), now=now))
 
     async def _submit(self, write: BatchWrite) -> None:
         """Start this batch's write once the previous one committed (commits stay in order)."""
@@ -296,7 +335,11 @@ class StreamSync:
             await task
 
     async def _mark_missing(self, missing: list[int]) -> None:
-        """After a complete read, mark this source's entities that were not seen ``tobedeleted``."""
+        """After a complete read, mark this source's entities that were not seen ``tobedeleted``.
+
+        The last of these batches ends the stream and carries its snapshot (see hub.sync._snapshots).
+        """
+        snapshot = self._final_snapshot()
         chunks = [missing[i : i + self.batch_size] for i in range(0, len(missing), self.batch_size)] or [[]]
         for number, chunk in enumerate(chunks, start=1):
             now = _now()
@@ -319,8 +362,7 @@ class StreamSync:
                                           self.source_id, ts))
                 events.append(event_row(self.tenant_id, self.type, row.stable_id, ChangeOp.DELETED.value, version,
                                         self.source_id, self.run_id, text, ts))
-            await self._submit(BatchWrite(
-                tenant_id=self.tenant_id, source_id=self.source_id, run_id=self.run_id, stream=self.spec.name,
-                now=now, inserts=[], updates=updates, raw_hash_updates=[], events=events, errors=[],
-                cursor=dict(self.state.cursor), start_cursor=self.start_cursor, position=self.position,
-                stream_done=number == len(chunks), counts={"deleted": len(chunk)}, per_stream={}))
+            last = number == len(chunks)
+            await self._submit(self._state_write(
+                counts={"deleted": len(chunk)}, done=last, snapshot=snapshot if last else None, updates=updates,
+                events=events, now=now))

@@ -229,3 +229,20 @@ async def test_observers_see_committed_change_events_and_the_run(hub_env: dict[s
     assert [e.seq for e in seen] == list(range(1, summary.created + 1))
     assert {e.op for e in seen} == {"created"} and all(e.tenant == "default" for e in seen)
     assert finished and finished[0].run_id == summary.run_id and finished[0].created == summary.created
+
+
+async def test_the_finished_run_is_logged_with_its_counts(hub: Any, small_bundle: Any,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    """Services log at INFO: the summary line must not clash with LogRecord attributes (``created``)."""
+    import logging
+
+    from hub.sync import SyncEngine
+
+    caplog.set_level(logging.INFO, logger="fediflow.sync")
+    path, stats = small_bundle
+    store = await add_csv_source(hub, "sis", path)
+    summary = await SyncEngine(hub).sync(store, "sis")
+    line = next(r for r in caplog.records if r.getMessage() == "sync finished")
+    assert line.__dict__["counts"] == {"created": summary.created, "updated": 0, "deleted": 0, "unchanged": 0,
+                                       "errors": 0}
+    assert line.__dict__["run"] == summary.run_id and summary.created == expected_rows(stats)

@@ -252,3 +252,34 @@ async def test_unknown_stream(tmp_path: Path) -> None:
     path = bundle(tmp_path, standard())
     with pytest.raises(SourceDataError, match="unknown stream"):
         await read(path, "lineItems")
+
+
+async def fingerprint(path: Path, stream: str) -> str | None:
+    conn = OneRosterCsvConnector(OneRosterCsvConfig(path=str(path)))
+    try:
+        return await conn.fingerprint(stream)
+    finally:
+        await conn.aclose()
+
+
+async def test_fingerprint_follows_the_bytes_of_a_streams_files(tmp_path: Path) -> None:
+    files = standard()
+    folder = bundle(tmp_path, files)
+    zipped = bundle(tmp_path, files, as_zip=True)
+    for stream in ("orgs", "users", "enrollments"):
+        value = await fingerprint(folder, stream)
+        assert value is not None and value == await fingerprint(zipped, stream), stream
+    assert await fingerprint(folder, "orgs") != await fingerprint(folder, "enrollments")
+
+    changed_roles = bundle(tmp_path, {**files, "roles.csv": ROLES.replace("teacher", "aide", 1)}, name="roles")
+    assert await fingerprint(changed_roles, "users") != await fingerprint(folder, "users")
+    assert await fingerprint(changed_roles, "orgs") == await fingerprint(folder, "orgs")
+    v11 = bundle(tmp_path, {**files, "manifest.csv": manifest("1.1", MANIFEST_12)}, name="v11")
+    assert await fingerprint(v11, "orgs") != await fingerprint(folder, "orgs"), "the version is part of it"
+
+
+async def test_no_fingerprint_for_delta_absent_or_unknown_streams(tmp_path: Path) -> None:
+    path = bundle(tmp_path, {**standard(), "manifest.csv": manifest("1.2", {**MANIFEST_12, "orgs": "delta"})})
+    assert await fingerprint(path, "orgs") is None
+    assert await fingerprint(path, "courses") is None  # absent
+    assert await fingerprint(path, "nonsense") is None
