@@ -26,6 +26,7 @@ __all__ = [
     "entity_row",
     "event_row",
     "fetch_existing",
+    "has_entities",
     "load_source_index",
     "load_stream_state",
     "rows_for_errors",
@@ -78,6 +79,12 @@ async def load_source_index(conn: AsyncConnection, tenant_id: int, source_id: in
             if status == "active":
                 active.add(entity_id)
     return raw_index, active
+
+
+async def has_entities(conn: AsyncConnection, tenant_id: int, type_: str) -> bool:
+    """Whether the tenant has any entity of ``type_`` (from any source)."""
+    query = select(entities.c.id).where(entities.c.tenant_id == tenant_id, entities.c.type == type_).limit(1)
+    return (await conn.execute(query)).first() is not None
 
 
 async def fetch_existing(conn: AsyncConnection, tenant_id: int, type_: str,

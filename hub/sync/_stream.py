@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 
 from hub.errors import RecordError
 from hub.events import ChangeOp
@@ -35,6 +36,7 @@ from hub.store._sync_ops import (
     event_row,
     fetch_data,
     fetch_existing,
+    has_entities,
     load_source_index,
     load_stream_state,
     rows_for_errors,
@@ -110,6 +112,18 @@ class _Batch:
     read: int = 0
 
 
+@dataclass(slots=True)
+class _Rows:
+    """What classifying a batch gives: the rows to write and the batch's counts and errors."""
+
+    errors: list[tuple[str, str | None, str]]
+    delta: dict[str, int]
+    inserts: list[tuple[Any, ...]] = field(default_factory=list)
+    updates: list[tuple[Any, ...]] = field(default_factory=list)
+    raw_updates: list[tuple[Any, ...]] = field(default_factory=list)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+
+
 class StreamSync:
     """Syncs one stream of one run. ``run`` is the engine's run context (tenant, source, run, ...)."""
 
@@ -135,6 +149,8 @@ class StreamSync:
         self.position = 0
         self.writing: asyncio.Task[None] | None = None
         self.snapshot_key: str | None = None
+        self.unchecked: tuple[BatchWrite, _Batch] | None = None  # the write of ``writing`` and its batch, if unchecked
+        self.new_type = False  # the tenant had no entity of this type when the stream started
 
     # --- the read loop -------------------------------------------------------------------------
 
@@ -163,6 +179,7 @@ class StreamSync:
                 return
         async with self.db.connect() as conn:
             raw_index, self.candidates = await load_source_index(conn, self.tenant_id, self.source_id, self.type)
+            self.new_type = not await has_entities(conn, self.tenant_id, self.type)
         if not shortcut:
             raw_index = {}
         fingerprint = self.mapping.fingerprint.encode()
@@ -266,30 +283,44 @@ class StreamSync:
         """Classify the current batch against the store, then hand its write to a task."""
         batch, self.batch = self.batch, _Batch()
         self.run.progress.advance(self.spec.name, batch.read)
-        existing: dict[str, ExistingEntity] = {}
-        if batch.records:
-            async with self.db.connect() as conn:
-                existing = await fetch_existing(conn, self.tenant_id, self.type, [p.stable_id for p in batch.records])
+        # While the tenant had no entity of this type when the stream started, a stable id can only
+        # be in the store if this stream wrote it (an earlier batch, so a duplicate that never gets
+        # here) or another writer inserted it since: the lookup is skipped, and the entities'
+        # unique index catches the second case when the write runs (see _recheck).
+        unchecked = self.new_type and bool(batch.records)
+        existing = {} if unchecked else await self._existing(batch)
         now = _now()
-        ts = bulk_sql(self.db.dialect).ts(now)
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
-        raw_updates: list[tuple[Any, ...]] = []
-        events: list[tuple[Any, ...]] = []
-        delta = batch.delta
+        rows = self._classify(batch, existing, bulk_sql(self.db.dialect).ts(now))
+        await self._submit(self._batch_write(rows, now, done), batch if unchecked else None)
+
+    async def _existing(self, batch: _Batch) -> dict[str, ExistingEntity]:
+        if not batch.records:
+            return {}
+        async with self.db.connect() as conn:
+            return await fetch_existing(conn, self.tenant_id, self.type, [p.stable_id for p in batch.records])
+
+    def _classify(self, batch: _Batch, existing: Mapping[str, ExistingEntity], ts: Any) -> _Rows:
+        """The rows and counts of a batch given the stored entities of its stable ids.
+
+        ``batch`` itself is left as it was (its delta and errors are copied), so an unchecked batch
+        can be classified again if its write fails.
+        """
+        rows = _Rows(errors=list(batch.errors), delta=dict(batch.delta))
+        inserts, updates, raw_updates, events, delta = rows.inserts, rows.updates, rows.raw_updates, rows.events, rows.delta
+        tenant_id, type_, source_id, run_id = self.tenant_id, self.type, self.source_id, self.run_id
         for item in batch.records:
             found = existing.get(item.stable_id)
             if found is None:
                 data = item.encoded.decode()  # once: the entity row and its change event carry the same JSON
                 op, version = (ChangeOp.DELETED if item.status == "tobedeleted" else ChangeOp.CREATED), 1
-                inserts.append(entity_row(self.tenant_id, self.type, item.stable_id, self.source_id, data,
+                inserts.append(entity_row(tenant_id, type_, item.stable_id, source_id, data,
                                           item.hash, item.raw_hash, 1, item.status, ts))
             elif found.id in self.touched:
                 if not item.replay:
                     delta["errors"] += 1
                     if self.run.keep_error():
-                        batch.errors.append((item.ref, "sourcedId", f"duplicate sourcedId {item.stable_id!r} in "
-                                             "this stream"))
+                        rows.errors.append((item.ref, "sourcedId", f"duplicate sourcedId {item.stable_id!r} in "
+                                            "this stream"))
                 continue
             else:
                 self.touched.add(found.id)
@@ -305,24 +336,34 @@ class StreamSync:
                 op = (ChangeOp.DELETED if item.status == "tobedeleted" and found.status != "tobedeleted"
                       else ChangeOp.UPDATED)
                 updates.append(update_row(found.id, data, item.hash, item.raw_hash, version, item.status,
-                                          self.source_id, ts))
+                                          source_id, ts))
             if not item.replay:
                 delta[_OP_COUNT[op]] += 1
-            events.append(event_row(self.tenant_id, self.type, item.stable_id, op.value, version, self.source_id,
-                                    self.run_id, data, ts))
-        await self._submit(self._state_write(
-            counts=delta, done=done, snapshot=None, inserts=inserts, updates=updates, raw_hash_updates=raw_updates,
-            events=events, errors=rows_for_errors(self.run_id, self.spec.name, batch.errors), now=now))
+            events.append(event_row(tenant_id, type_, item.stable_id, op.value, version, source_id, run_id, data, ts))
+        return rows
 
-    async def _submit(self, write: BatchWrite) -> None:
-        """Start this batch's write once the previous one committed (commits stay in order)."""
+    def _batch_write(self, rows: _Rows, now: datetime, done: bool) -> BatchWrite:
+        return self._state_write(
+            counts=rows.delta, done=done, snapshot=None, inserts=rows.inserts, updates=rows.updates,
+            raw_hash_updates=rows.raw_updates, events=rows.events,
+            errors=rows_for_errors(self.run_id, self.spec.name, rows.errors), now=now)
+
+    async def _submit(self, write: BatchWrite, unchecked: _Batch | None = None) -> None:
+        """Start this batch's write once the previous one committed (commits stay in order).
+
+        ``unchecked`` is the batch of a write whose inserts were not looked up in the store.
+        """
         await self._drain()
-        self.counts.add(write.counts)
-        self.run.per_stream[self.spec.name] = self.counts.as_dict()
+        self._count(write.counts)
         if self.run.dry_run:
             return
         write.per_stream = {k: dict(v) for k, v in self.run.per_stream.items()}
         self.writing = asyncio.create_task(self._write(write))
+        self.unchecked = (write, unchecked) if unchecked is not None else None
+
+    def _count(self, counts: Mapping[str, int]) -> None:
+        self.counts.add(counts)
+        self.run.per_stream[self.spec.name] = self.counts.as_dict()
 
     async def _write(self, write: BatchWrite) -> None:
         async with self.db.begin() as conn:
@@ -332,7 +373,28 @@ class StreamSync:
     async def _drain(self) -> None:
         if self.writing is not None:
             task, self.writing = self.writing, None
-            await task
+            unchecked, self.unchecked = self.unchecked, None
+            try:
+                await task
+            except IntegrityError:
+                if unchecked is None:
+                    raise
+                await self._recheck(*unchecked)
+
+    async def _recheck(self, failed: BatchWrite, batch: _Batch) -> None:
+        """An unchecked batch hit the unique index (another writer inserted one of its stable ids):
+        its transaction rolled back, so classify it against the store and write it again. Later
+        batches of this stream are looked up as usual."""
+        log.info("stable ids of %s were inserted by another writer during the sync; looking them up",
+                 self.spec.name, extra={"run": self.run_id})
+        self.new_type = False
+        rows = self._classify(batch, await self._existing(batch), bulk_sql(self.db.dialect).ts(failed.now))
+        self._count({key: -value for key, value in failed.counts.items()})
+        self._count(rows.delta)
+        write = replace(failed, inserts=rows.inserts, updates=rows.updates, raw_hash_updates=rows.raw_updates,
+                        events=rows.events, errors=rows_for_errors(self.run_id, self.spec.name, rows.errors),
+                        counts=rows.delta, per_stream={k: dict(v) for k, v in self.run.per_stream.items()})
+        await self._write(write)
 
     async def _mark_missing(self, missing: list[int]) -> None:
         """After a complete read, mark this source's entities that were not seen ``tobedeleted``.

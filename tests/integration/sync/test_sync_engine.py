@@ -246,3 +246,49 @@ async def test_the_finished_run_is_logged_with_its_counts(hub: Any, small_bundle
     assert line.__dict__["counts"] == {"created": summary.created, "updated": 0, "deleted": 0, "unchanged": 0,
                                        "errors": 0}
     assert line.__dict__["run"] == summary.run_id and summary.created == expected_rows(stats)
+
+
+async def test_a_first_sync_looks_up_stable_ids_another_writer_inserted_meanwhile(hub: Any, small_bundle: Any,
+                                                                                  monkeypatch: Any) -> None:
+    """A type the tenant has no entity of is written without per-batch lookups; when another writer
+    inserts one of a batch's stable ids before the batch's write, the unique index stops that write
+    and the batch is classified against the store and written again (nothing lost, nothing twice)."""
+    from datetime import UTC, datetime
+
+    from hub.sync import SyncEngine
+    from hub.sync._stream import StreamSync
+
+    path, stats = small_bundle
+    store = await add_csv_source(hub, "sis", path)
+    await add_csv_source(hub, "other", path)
+    other = await store.get_source("other")
+    original = StreamSync._write
+    raced: list[str] = []
+
+    async def racing_write(self: StreamSync, write: Any) -> None:
+        if self.type == "Org" and not raced and write.inserts:
+            tenant_id, type_, stable_id = write.inserts[0][:3]
+            now = datetime.now(UTC)
+            async with hub.db.begin() as conn:
+                await conn.execute(entities.insert().values(
+                    tenant_id=tenant_id, type=type_, stable_id=stable_id, source_id=other.id,
+                    data={"sourcedId": stable_id}, hash=b"\0" * 16, version=1, status="active",
+                    created_at=now, updated_at=now))
+            raced.append(stable_id)
+        await original(self, write)
+
+    monkeypatch.setattr(StreamSync, "_write", racing_write)
+    summary = await SyncEngine(hub).sync(store, "sis")
+
+    assert summary.status == "succeeded" and summary.errors == 0
+    assert summary.per_stream["orgs"]["created"] == stats.counts["orgs"] - 1
+    assert summary.per_stream["orgs"]["updated"] == 1
+    assert summary.created == expected_rows(stats) - 1
+    assert await store.count_entities("Org") == stats.counts["orgs"]
+    async with hub.db.connect() as conn:
+        row = (await conn.execute(select(entities).where(entities.c.stable_id == raced[0]))).one()
+        ops = (await conn.execute(select(changes.c.op, changes.c.version).where(changes.c.stable_id == raced[0]))).all()
+    assert (row.version, row.data["sourcedId"], "name" in row.data) == (2, raced[0], True)
+    assert [tuple(op) for op in ops] == [("updated", 2)]
+    seqs = [c.seq for c in await store.changes_after(0, limit=100000)]
+    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) == expected_rows(stats)
