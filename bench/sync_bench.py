@@ -125,8 +125,8 @@ def run_cli(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     ps = psutil.Process(proc.pid)
     peak = 0
     while proc.poll() is None:
-        try:
-            peak = max(peak, ps.memory_info().rss)
+        try:  # the CLI and its writer process, if it started one
+            peak = max(peak, sum(p.memory_info().rss for p in [ps, *ps.children(recursive=True)]))
         except psutil.Error:
             pass
         time.sleep(0.05)

@@ -90,6 +90,10 @@ class SyncSettings(BaseModel):
     batch_size: int = Field(default=2000, ge=1, le=50000)
     #: most record errors kept per run (the count goes on)
     max_errors_per_run: int = Field(default=10000, ge=1)
+    #: SQLite: commit a large run's batches in a writer process, so that writing overlaps mapping
+    writer_process: bool = True
+    #: ... once the run has written this many records (small syncs never start one)
+    writer_process_after: int = Field(default=20000, ge=0)
 
 
 class ApiSettings(BaseModel):

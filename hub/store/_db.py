@@ -15,13 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from hub import jsonutil
 from hub.errors import ConfigurationError, StoreError
 
-__all__ = ["Database", "MIGRATIONS_DIR"]
+__all__ = ["Database", "MIGRATIONS_DIR", "sqlite_pragmas", "store_error"]
 
 log = logging.getLogger("fediflow.store")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """Settings of every SQLite connection (an engine ``connect`` listener)."""
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -30,6 +31,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
+
+
+def store_error(exc: Exception) -> Exception:
+    """The exception a failed transaction raises: a StoreError for a lost connection or an
+    operational failure (locked, disk full, ...), else ``exc`` itself (an IntegrityError stays one)."""
+    if isinstance(exc, DBAPIError) and getattr(exc, "connection_invalidated", False):
+        return StoreError(f"database connection lost: {exc.orig}")
+    if isinstance(exc, OperationalError):
+        return StoreError(f"database error: {exc.orig}")
+    return exc
 
 
 class Database:
@@ -54,7 +65,7 @@ class Database:
         except Exception as exc:  # bad URL, missing driver
             raise ConfigurationError(f"cannot use database url: {exc}") from None
         if self.dialect == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", sqlite_pragmas)
 
     @property
     def is_sqlite(self) -> bool:
@@ -66,12 +77,11 @@ class Database:
         try:
             async with self.engine.begin() as conn:
                 yield conn
-        except (OperationalError, DBAPIError) as exc:
-            if isinstance(exc, DBAPIError) and getattr(exc, "connection_invalidated", False):
-                raise StoreError(f"database connection lost: {exc.orig}") from exc
-            if isinstance(exc, OperationalError):
-                raise StoreError(f"database error: {exc.orig}") from exc
-            raise
+        except DBAPIError as exc:
+            error = store_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:

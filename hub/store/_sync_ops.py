@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.store._tables import entities, run_errors, stream_states, sync_runs, tenants
@@ -29,8 +29,8 @@ __all__ = [
     "has_entities",
     "load_source_index",
     "load_stream_state",
+    "numbered",
     "rows_for_errors",
-    "save_stream_state",
     "source_generation",
     "update_row",
 ]
@@ -133,19 +133,19 @@ async def load_stream_state(conn: AsyncConnection, source_id: int, stream: str) 
     )
 
 
+def _generation_query(tenant_id: int, source_id: int, type_: str) -> Any:
+    return select(func.count(), func.coalesce(func.sum(entities.c.version), 0)).where(
+        entities.c.tenant_id == tenant_id, entities.c.source_id == source_id, entities.c.type == type_
+    )
+
+
 async def source_generation(conn: AsyncConnection, tenant_id: int, source_id: int, type_: str) -> list[int]:
     """``[count, sum of versions]`` of a source's entities of one type, whatever their status.
 
     Any write to them moves it: an update or a deletion mark raises a version, an entity taken
     over by another source or purged leaves the count.
     """
-    row = (
-        await conn.execute(
-            select(func.count(), func.coalesce(func.sum(entities.c.version), 0)).where(
-                entities.c.tenant_id == tenant_id, entities.c.source_id == source_id, entities.c.type == type_
-            )
-        )
-    ).one()
+    row = (await conn.execute(_generation_query(tenant_id, source_id, type_))).one()
     return [int(row[0]), int(row[1])]
 
 
@@ -224,37 +224,39 @@ def bulk_sql(dialect: str) -> BulkSql:
     return _BULK[dialect]
 
 
-async def apply_batch(conn: AsyncConnection, batch: BatchWrite) -> list[tuple[Any, ...]]:
-    """Write one batch in the caller's transaction; returns the event tuples with their ``seq`` last."""
+def apply_batch(conn: Connection, batch: BatchWrite) -> int | None:
+    """Write one batch in the caller's transaction; returns the sequence of its first change event.
+
+    Synchronous, so that the whole batch runs as one call: in a writer process on SQLite
+    (hub.store._writer) or through ``AsyncConnection.run_sync`` elsewhere. :func:`numbered` gives
+    the events their sequences.
+    """
     sql = bulk_sql(conn.dialect.name)
     if batch.inserts:
-        await conn.exec_driver_sql(sql.insert_entities, batch.inserts)
+        conn.exec_driver_sql(sql.insert_entities, batch.inserts)
     if batch.updates:
-        await conn.exec_driver_sql(sql.update_entities, batch.updates)
+        conn.exec_driver_sql(sql.update_entities, batch.updates)
     if batch.raw_hash_updates:
-        await conn.exec_driver_sql(sql.update_raw_hash, batch.raw_hash_updates)
-    events: list[tuple[Any, ...]] = []
+        conn.exec_driver_sql(sql.update_raw_hash, batch.raw_hash_updates)
+    first: int | None = None
     if batch.events:
-        last = (
-            await conn.execute(
-                update(tenants)
-                .where(tenants.c.id == batch.tenant_id)
-                .values(change_seq=tenants.c.change_seq + len(batch.events))
-                .returning(tenants.c.change_seq)
-            )
+        last = conn.execute(
+            update(tenants)
+            .where(tenants.c.id == batch.tenant_id)
+            .values(change_seq=tenants.c.change_seq + len(batch.events))
+            .returning(tenants.c.change_seq)
         ).scalar_one()
         first = last - len(batch.events) + 1
-        events = [(*event, first + offset) for offset, event in enumerate(batch.events)]
-        await conn.exec_driver_sql(sql.insert_events, events)
+        conn.exec_driver_sql(sql.insert_events, numbered(batch.events, first))
     if batch.errors:
-        await conn.execute(run_errors.insert(), batch.errors)
+        conn.execute(run_errors.insert(), batch.errors)
     snapshot = dict(batch.snapshot) if batch.snapshot is not None else None
     if snapshot is not None and "generation" not in snapshot:
-        snapshot["generation"] = await source_generation(conn, batch.tenant_id, batch.source_id, snapshot["type"])
-    await save_stream_state(conn, batch.source_id, batch.stream, batch.run_id, batch.cursor, batch.start_cursor,
-                            batch.position, batch.stream_done, batch.now, snapshot)
+        row = conn.execute(_generation_query(batch.tenant_id, batch.source_id, snapshot["type"])).one()
+        snapshot["generation"] = [int(row[0]), int(row[1])]
+    _save_stream_state(conn, batch, snapshot)
     counts = batch.counts
-    await conn.execute(
+    conn.execute(
         update(sync_runs)
         .where(sync_runs.c.id == batch.run_id, sync_runs.c.tenant_id == batch.tenant_id)
         .values(
@@ -267,26 +269,29 @@ async def apply_batch(conn: AsyncConnection, batch: BatchWrite) -> list[tuple[An
             heartbeat_at=batch.now,
         )
     )
-    return events
+    return first
 
 
-async def save_stream_state(conn: AsyncConnection, source_id: int, stream: str, run_id: int,
-                            cursor: Mapping[str, Any], start_cursor: Mapping[str, Any], position: int, done: bool,
-                            now: datetime, snapshot: Mapping[str, Any] | None = None) -> None:
-    stored: dict[str, Any] = {"cursor": dict(cursor), "start": dict(start_cursor), "position": position}
+def numbered(events: Sequence[tuple[Any, ...]], first: int | None) -> list[tuple[Any, ...]]:
+    """``event_row`` tuples with their sequence appended (``first``, ``first + 1``, ...)."""
+    if first is None:
+        return []
+    return [(*event, first + offset) for offset, event in enumerate(events)]
+
+
+def _save_stream_state(conn: Connection, batch: BatchWrite, snapshot: Mapping[str, Any] | None) -> None:
+    stored: dict[str, Any] = {"cursor": dict(batch.cursor), "start": dict(batch.start_cursor),
+                              "position": batch.position}
     if snapshot is not None:
         stored["snapshot"] = dict(snapshot)
-    result = await conn.execute(
+    values = {"cursor": stored, "run_id": batch.run_id, "done": batch.stream_done, "updated_at": batch.now}
+    result = conn.execute(
         update(stream_states)
-        .where(stream_states.c.source_id == source_id, stream_states.c.stream == stream)
-        .values(cursor=stored, run_id=run_id, done=done, updated_at=now)
+        .where(stream_states.c.source_id == batch.source_id, stream_states.c.stream == batch.stream)
+        .values(**values)
     )
     if result.rowcount == 0:
-        await conn.execute(
-            stream_states.insert().values(
-                source_id=source_id, stream=stream, cursor=stored, run_id=run_id, done=done, updated_at=now
-            )
-        )
+        conn.execute(stream_states.insert().values(source_id=batch.source_id, stream=batch.stream, **values))
 
 
 def entity_row(tenant_id: int, type_: str, stable_id: str, source_id: int, data: str, hash_: bytes,

@@ -35,6 +35,7 @@ from hub.jsonutil import loads
 from hub.sdk import Connector, StreamSpec
 from hub.store import RunRecord, SourceRecord, TenantStore
 from hub.store._tables import sync_runs
+from hub.store._writer import BatchWriter
 from hub.sync._locks import source_lock
 from hub.sync._lookups import build_lookup_tables
 from hub.sync._progress import NullProgress, Progress
@@ -101,6 +102,7 @@ class _RunContext:
     dry_run: bool
     full_refresh: bool
     progress: Progress
+    writer: BatchWriter
     max_errors: int = 10000
     per_stream: dict[str, dict[str, int]] = field(default_factory=dict)
     errors_kept: int = 0
@@ -159,8 +161,11 @@ class SyncEngine:
                 run = await self._restart(tenant, run)
                 if resumed:
                     log.info("resuming run", extra={"run": run.id, "source": source.name, "attempt": run.attempts})
+            sync_settings = self.hub.settings.sync
+            writer = BatchWriter(tenant.db, sync_settings.writer_process_after if sync_settings.writer_process else None)
             ctx = _RunContext(tenant, source, run, connector, dry_run, run.full_refresh or full_refresh,
-                              progress or NullProgress(), self.max_errors, per_stream={k: dict(v) for k, v in run.per_stream.items()})
+                              progress or NullProgress(), writer, self.max_errors,
+                              per_stream={k: dict(v) for k, v in run.per_stream.items()})
             try:
                 specs = order_streams(connector.streams())
                 mappings = self._mappings_for(ctx, specs)
@@ -178,6 +183,7 @@ class SyncEngine:
                 await self._finish(ctx, "failed", f"{type(exc).__name__}: {exc}")
                 raise
             finally:
+                await writer.aclose()
                 await connector.aclose()
             return await self._finish(ctx, "succeeded", None)
 

@@ -4,18 +4,20 @@ Canonical records are stored and hashed as pydantic's JSON of the validated mode
 model's order) with the keys of the free-form ``metadata`` object sorted, so the same record always
 gives the same bytes whatever the order of the source's extra columns.
 
-Reading, mapping and classifying run in order on the event loop; the database write of batch N
-runs as a task while batch N+1 is mapped (SQLite and asyncpg do their work outside the GIL), and
-batches commit strictly in order. Classification (is this stable id new, changed, unchanged or a
-duplicate?) is done before the write task starts, against the store as of the previous commit,
-so the result is the same as a fully sequential run.
+Reading, mapping and classifying run in order on the event loop; the write of batch N is handed
+to the run's :class:`~hub.store._writer.BatchWriter` when N is complete and awaited before N+1 is
+handed over, so batches commit strictly in order. On a large SQLite run the writer is a child
+process and batch N is written while N+1 is mapped; in process the write mostly advances while
+the loop waits for it. Classification (is this stable id new, changed, unchanged or a duplicate?)
+is done before the write is handed over, against the store as of the previous commit, so the
+result is the same as a fully sequential run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +32,6 @@ from hub.sdk import StreamSpec, StreamState
 from hub.store._sync_ops import (
     BatchWrite,
     ExistingEntity,
-    apply_batch,
     bulk_sql,
     entity_row,
     event_row,
@@ -39,6 +40,7 @@ from hub.store._sync_ops import (
     has_entities,
     load_source_index,
     load_stream_state,
+    numbered,
     rows_for_errors,
     source_generation,
     update_row,
@@ -358,17 +360,16 @@ class StreamSync:
         if self.run.dry_run:
             return
         write.per_stream = {k: dict(v) for k, v in self.run.per_stream.items()}
-        self.writing = asyncio.create_task(self._write(write))
+        self.writing = asyncio.create_task(self._written(write, self.run.writer.submit(write)))
         self.unchecked = (write, unchecked) if unchecked is not None else None
 
     def _count(self, counts: Mapping[str, int]) -> None:
         self.counts.add(counts)
         self.run.per_stream[self.spec.name] = self.counts.as_dict()
 
-    async def _write(self, write: BatchWrite) -> None:
-        async with self.db.begin() as conn:
-            events = await apply_batch(conn, write)
-        self.notify(events, write.now)
+    async def _written(self, write: BatchWrite, outcome: Awaitable[int | None]) -> None:
+        """Wait for a submitted write to commit, then hand its change events to the observers."""
+        self.notify(numbered(write.events, await outcome), write.now)
 
     async def _drain(self) -> None:
         if self.writing is not None:
@@ -394,7 +395,7 @@ class StreamSync:
         write = replace(failed, inserts=rows.inserts, updates=rows.updates, raw_hash_updates=rows.raw_updates,
                         events=rows.events, errors=rows_for_errors(self.run_id, self.spec.name, rows.errors),
                         counts=rows.delta, per_stream={k: dict(v) for k, v in self.run.per_stream.items()})
-        await self._write(write)
+        await self._written(write, self.run.writer.submit(write))
 
     async def _mark_missing(self, missing: list[int]) -> None:
         """After a complete read, mark this source's entities that were not seen ``tobedeleted``.

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from sqlalchemy import func, select
 
@@ -67,10 +68,30 @@ async def committed_changes(url: str) -> int:
         await db.dispose()
 
 
-def test_kill_9_mid_sync_then_rerun_equals_an_uninterrupted_sync(hub_env: dict[str, str], tmp_path: Path) -> None:
+def writers_of(url: str) -> list[psutil.Process]:
+    """Writer processes (hub.store._writer) of the database at ``url``."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            cmdline = " ".join(proc.cmdline())
+        except psutil.Error:
+            continue
+        if "hub.store._writer" in cmdline and url in cmdline:
+            found.append(proc)
+    return found
+
+
+@pytest.mark.parametrize("writer", ["in-process", "writer-process"])
+def test_kill_9_mid_sync_then_rerun_equals_an_uninterrupted_sync(hub_env: dict[str, str], tmp_path: Path,
+                                                                 writer: str) -> None:
+    url = hub_env["FEDIFLOW_DATABASE__URL"]
+    if writer == "writer-process" and not url.startswith("sqlite"):
+        pytest.skip("the writer process is SQLite's")
     bundle = tmp_path / "bundle"
     generate_bundle(bundle, users=1500, seed=11)
     base = {**os.environ, **hub_env, "FEDIFLOW_SYNC__BATCH_SIZE": "150", "FEDIFLOW_LOG_FORMAT": "json"}
+    if writer == "writer-process":  # from the first batch on: the kill hits a sync whose writer is a child
+        base["FEDIFLOW_SYNC__WRITER_PROCESS_AFTER"] = "0"
 
     reference_url = f"sqlite+aiosqlite:///{tmp_path / 'reference.db'}"
     reference_env = {**base, "FEDIFLOW_DATABASE__URL": reference_url, "FEDIFLOW_DATA_DIR": str(tmp_path / "ref")}
@@ -79,7 +100,6 @@ def test_kill_9_mid_sync_then_rerun_equals_an_uninterrupted_sync(hub_env: dict[s
     expected = asyncio.run(snapshot(reference_url))
     assert expected["run_status"] == "succeeded" and len(expected["events"]) > 5000
 
-    url = hub_env["FEDIFLOW_DATABASE__URL"]
     prepare(base, bundle)
     proc = subprocess.Popen([sys.executable, "-m", "hub.cli", "sync", "sis"], env=base,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -92,11 +112,17 @@ def test_kill_9_mid_sync_then_rerun_equals_an_uninterrupted_sync(hub_env: dict[s
             time.sleep(0.02)
         else:
             pytest.fail("the sync committed nothing in 120 s")
+        if writer == "writer-process":
+            assert writers_of(url), "the sync writes through its writer process"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
+    deadline = time.monotonic() + 10
+    while writers_of(url):  # the writer dies with its parent: nothing commits after the kill
+        assert time.monotonic() < deadline, "a writer process outlived its sync"
+        time.sleep(0.05)
     interrupted = asyncio.run(snapshot(url))
     assert interrupted["run_status"] == "running", "a killed run is left running, to be resumed"
     assert 0 < len(interrupted["events"]) < len(expected["events"])

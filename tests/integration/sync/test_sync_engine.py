@@ -255,18 +255,18 @@ async def test_a_first_sync_looks_up_stable_ids_another_writer_inserted_meanwhil
     and the batch is classified against the store and written again (nothing lost, nothing twice)."""
     from datetime import UTC, datetime
 
+    from hub.store._writer import BatchWriter
     from hub.sync import SyncEngine
-    from hub.sync._stream import StreamSync
 
     path, stats = small_bundle
     store = await add_csv_source(hub, "sis", path)
     await add_csv_source(hub, "other", path)
     other = await store.get_source("other")
-    original = StreamSync._write
+    original = BatchWriter._in_process
     raced: list[str] = []
 
-    async def racing_write(self: StreamSync, write: Any) -> None:
-        if self.type == "Org" and not raced and write.inserts:
+    async def racing_write(self: BatchWriter, write: Any) -> int | None:
+        if write.inserts and write.inserts[0][1] == "Org" and not raced:
             tenant_id, type_, stable_id = write.inserts[0][:3]
             now = datetime.now(UTC)
             async with hub.db.begin() as conn:
@@ -275,9 +275,9 @@ async def test_a_first_sync_looks_up_stable_ids_another_writer_inserted_meanwhil
                     data={"sourcedId": stable_id}, hash=b"\0" * 16, version=1, status="active",
                     created_at=now, updated_at=now))
             raced.append(stable_id)
-        await original(self, write)
+        return await original(self, write)
 
-    monkeypatch.setattr(StreamSync, "_write", racing_write)
+    monkeypatch.setattr(BatchWriter, "_in_process", racing_write)
     summary = await SyncEngine(hub).sync(store, "sis")
 
     assert summary.status == "succeeded" and summary.errors == 0
