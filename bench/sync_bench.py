@@ -74,22 +74,29 @@ def baseline(bundle: Path, db_path: Path) -> tuple[int, float]:
     return total, elapsed
 
 
-def storage_floor(synced_db: Path, fresh_db: Path, batch: int = 2000) -> tuple[int, float]:
+def storage_floor(synced_db: Path, fresh_db: Path, batch: int = 2000, stripped: bool = False) -> tuple[int, float]:
     """The first sync's own entity and change rows, re-inserted with raw ``sqlite3.executemany`` into a
     fresh store of the same schema (entities, then their change events, a commit per batch of
     ``batch`` records, as the sync writes them): no parsing, mapping, validation or hashing.
     Returns (records, seconds of the inserts and commits alone). This bounds any sync of this schema.
+
+    ``stripped``: the same without foreign keys, without the API's paging index on entities and
+    with change events that do not carry the record (``{}``): what a leaner schema could reach.
     """
     src = sqlite3.connect(f"file:{synced_db}?mode=ro", uri=True)
     dst = sqlite3.connect(fresh_db)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536"):
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", f"foreign_keys={'OFF' if stripped else 'ON'}",
+                   "cache_size=-65536"):
         dst.execute(f"PRAGMA {pragma}")
+    if stripped:
+        dst.execute("DROP INDEX IF EXISTS ix_entities_tenant_id_type_id")
     ent_cols = [r[1] for r in src.execute("PRAGMA table_info(entities)") if r[1] != "id"]
     chg_cols = [r[1] for r in src.execute("PRAGMA table_info(changes)") if r[1] != "id"]
     ent_sql = f"INSERT INTO entities ({', '.join(ent_cols)}) VALUES ({', '.join('?' * len(ent_cols))})"
     chg_sql = f"INSERT INTO changes ({', '.join(chg_cols)}) VALUES ({', '.join('?' * len(chg_cols))})"
     ents = src.execute(f"SELECT {', '.join(ent_cols)} FROM entities ORDER BY id")
-    chgs = src.execute(f"SELECT {', '.join(chg_cols)} FROM changes ORDER BY id")
+    picked = ["'{}'" if stripped and col == "data" else col for col in chg_cols]
+    chgs = src.execute(f"SELECT {', '.join(picked)} FROM changes ORDER BY id")
     total, spent = 0, 0.0
     while rows := ents.fetchmany(batch):
         events = chgs.fetchmany(len(rows))
@@ -167,14 +174,20 @@ def main() -> None:
     record_s, record_rss, _ = run_cli(["sync", "bench"], env)
     sync_rate = rows / first_s
 
-    floor_data = OUT / "floor-data"
-    shutil.rmtree(floor_data, ignore_errors=True)
-    floor_env = {**env, "FEDIFLOW_DATA_DIR": str(floor_data)}
-    run_cli(["init"], floor_env)
-    run_cli(["sources", "add", "bench", "--connector", "oneroster_csv", "--set", f"path={bundle.resolve()}"], floor_env)
-    floor_records, floor_s = storage_floor(data / "fediflow.db", floor_data / "fediflow.db")
-    shutil.rmtree(floor_data, ignore_errors=True)
-    print(f"storage floor: {floor_records} entity + change rows in {floor_s:.2f}s", flush=True)
+    floors = {}
+    for stripped in (False, True):
+        floor_data = OUT / "floor-data"
+        shutil.rmtree(floor_data, ignore_errors=True)
+        floor_env = {**env, "FEDIFLOW_DATA_DIR": str(floor_data)}
+        run_cli(["init"], floor_env)
+        run_cli(["sources", "add", "bench", "--connector", "oneroster_csv", "--set", f"path={bundle.resolve()}"],
+                floor_env)
+        floor_records, floors[stripped] = storage_floor(data / "fediflow.db", floor_data / "fediflow.db",
+                                                        stripped=stripped)
+        shutil.rmtree(floor_data, ignore_errors=True)
+        print(f"storage floor{' (stripped)' if stripped else ''}: {floor_records} entity + change rows in "
+              f"{floors[stripped]:.2f}s", flush=True)
+    floor_s = floors[False]
     result = {
         "users": opts.users,
         "rows_users_enrollments": rows,
@@ -186,6 +199,8 @@ def main() -> None:
         "ratio_vs_baseline": round(sync_rate / base_rate, 3),
         "storage_floor_seconds": round(floor_s, 3),
         "storage_floor_ratio_vs_baseline": round(rows / floor_s / base_rate, 3),
+        "stripped_storage_floor_seconds": round(floors[True], 3),
+        "stripped_storage_floor_ratio_vs_baseline": round(rows / floors[True] / base_rate, 3),
         "resync_seconds": round(second_s, 3),
         "resync_peak_rss_mb": round(second_rss / 2**20, 1),
         "resync_over_first": round(second_s / first_s, 3),
