@@ -20,7 +20,7 @@ from hub.sdk import (
 )
 
 from ._bundle import Bundle, open_bundle
-from ._columns import FILES, STREAM_FILES
+from ._columns import STREAM_FILES
 from ._reader import iter_records, read_header, user_transform
 
 __all__ = ["OneRosterCsvConfig", "OneRosterCsvConnector"]

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from hub.errors import ConfigurationError, Conflict, ConnectorError, NotFound
 from hub.federation._delivery import DeliveryQueue
 from hub.federation._documents import CONTEXT
-from hub.federation._fetch import ACCEPT, check_url
+from hub.federation._fetch import check_url
 from hub.federation._inbox import answer
 from hub.federation._urls import ActorName, parse_username
 from hub.store import Database, TenantStore

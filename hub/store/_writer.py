@@ -57,8 +57,7 @@ class BatchWriter:
 
     def submit(self, batch: BatchWrite) -> Awaitable[int | None]:
         """Start writing ``batch`` (the previous one must be done); the awaitable gives its first sequence."""
-        size = len(batch.inserts) + len(batch.updates) + len(batch.events)
-        self.records += size
+        self.records += len(batch.events)  # one per record created, updated or deleted
         child = self._child()
         if child is not None:
             self.offloaded += 1

@@ -13,7 +13,7 @@ from hub.errors import MappingError, SourceDataError
 from hub.generate import mutate_bundle
 from hub.hookimpl import hookimpl
 from hub.store._tables import changes, entities, run_errors
-from sync_support import add_csv_source, table_count
+from sync_support import add_csv_source, bundle_with_bad_users, table_count
 
 TYPES = {"orgs": "Org", "academicSessions": "AcademicSession", "courses": "Course", "classes": "Class",
          "users": "User", "enrollments": "Enrollment", "demographics": "Demographics"}
@@ -93,18 +93,7 @@ async def test_bad_records_go_to_the_error_report_and_good_ones_land(hub: Any, s
     from hub.sync import SyncEngine
 
     path, stats = small_bundle
-    work = tmp_path / "bundle"
-    shutil.copytree(path, work)
-    users = (work / "users.csv").read_text(encoding="utf-8").splitlines()
-    header = users[0].split(",")
-    broken = users[1].split(",")
-    broken[header.index("enabledUser")] = "perhaps"
-    extra = users[2].split(",")
-    extra.append("unexpected-cell")
-    lines = [users[0], ",".join(broken), ",".join(extra), *users[3:]]
-    (work / "users.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    store = await add_csv_source(hub, "sis", work)
+    store = await add_csv_source(hub, "sis", bundle_with_bad_users(path, tmp_path / "bundle", extra_cell=True))
     summary = await SyncEngine(hub).sync(store, "sis")
     assert summary.status == "succeeded"
     assert summary.per_stream["users"]["errors"] == 2

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from hub.store._sync_ops import load_stream_state
 from hub.store._tables import entities, sources
-from sync_support import add_csv_source
+from sync_support import add_csv_source, bundle_with_bad_users
 
 TYPES = {"orgs": "Org", "academicSessions": "AcademicSession", "courses": "Course", "classes": "Class",
          "users": "User", "enrollments": "Enrollment", "demographics": "Demographics"}
@@ -107,14 +107,7 @@ async def test_record_errors_full_refresh_and_other_mappings_disable_the_shortcu
                                                                                  sync_log: Any,
                                                                                  tmp_path: Path) -> None:
     path, _ = small_bundle
-    work = tmp_path / "bundle"
-    shutil.copytree(path, work)
-    users = (work / "users.csv").read_text(encoding="utf-8").splitlines()
-    header = users[0].split(",")
-    broken = users[1].split(",")
-    broken[header.index("enabledUser")] = "perhaps"
-    (work / "users.csv").write_text("\n".join([users[0], ",".join(broken), *users[2:]]) + "\n", encoding="utf-8")
-    store = await add_csv_source(hub, "sis", work)
+    store = await add_csv_source(hub, "sis", bundle_with_bad_users(path, tmp_path / "bundle"))
     await sync(hub, store, sync_log)
 
     again, skipped = await sync(hub, store, sync_log)
