@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,7 +38,7 @@ from hub.store._writer import BatchWriter
 from hub.sync._locks import source_lock
 from hub.sync._lookups import build_lookup_tables
 from hub.sync._progress import NullProgress, Progress
-from hub.sync._stream import COUNT_KEYS, Counts, StreamSync
+from hub.sync._stream import COUNT_KEYS, Counts, SharedType, StreamSync
 
 __all__ = ["SyncEngine", "order_streams"]
 
@@ -90,6 +90,15 @@ def order_streams(specs: Sequence[StreamSpec]) -> list[StreamSpec]:
     for spec in specs:
         visit(spec)
     return ordered
+
+
+def shared_types(specs: Sequence[StreamSpec], mappings: Mapping[str, Any]) -> dict[str, SharedType]:
+    """The canonical types that several of a run's streams produce, with those streams in run order."""
+    by_type: dict[str, list[str]] = {}
+    for spec in specs:
+        if spec.name in mappings:
+            by_type.setdefault(mappings[spec.name].target, []).append(spec.name)
+    return {type_: SharedType(tuple(names)) for type_, names in by_type.items() if len(names) > 1}
 
 
 @dataclass
@@ -171,10 +180,11 @@ class SyncEngine:
                 check = await connector.check()
                 if not check.ok:
                     raise SourceDataError(check.message)
+                shared = shared_types(specs, mappings)
                 for spec in specs:
                     mapping = mappings.get(spec.name)
                     if mapping is not None:
-                        await self._sync_stream(ctx, spec, mapping)
+                        await self._sync_stream(ctx, spec, mapping, shared.get(mapping.target))
             except HubError as exc:
                 await self._finish(ctx, "failed", str(exc))
                 raise
@@ -253,9 +263,9 @@ class SyncEngine:
 
     # --- a stream ---------------------------------------------------------------------------
 
-    async def _sync_stream(self, ctx: _RunContext, spec: StreamSpec, mapping: Any) -> None:
+    async def _sync_stream(self, ctx: _RunContext, spec: StreamSpec, mapping: Any, shared: SharedType | None) -> None:
         tables = await build_lookup_tables(ctx.connector, mapping) if mapping.lookups else None
-        stream = StreamSync(ctx, spec, mapping, self.batch_size, lambda rows, at: self._notify(ctx, rows, at))
+        stream = StreamSync(ctx, spec, mapping, self.batch_size, lambda rows, at: self._notify(ctx, rows, at), shared)
         await stream.run_stream(tables)
 
     def _notify(self, ctx: _RunContext, rows: Sequence[tuple[Any, ...]], at: datetime) -> None:

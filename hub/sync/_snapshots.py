@@ -12,8 +12,8 @@ moved: every record would be found unchanged and nothing would be marked deleted
 records them as unchanged without reading, mapping or hashing them. Anything that could make the
 outcome differ defeats the shortcut: another file, another mapping or hub version, a record error
 last time, any write to those entities since (a version raised, an entity purged or taken over
-by another source), a mapping with lookups (its output depends on other streams) and
-``--full-refresh``.
+by another source), a mapping with lookups (its output depends on other streams), a type that
+several streams of the source produce (see ``SharedType``) and ``--full-refresh``.
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ from hub.store._sync_ops import (
 )
 from hub.sync._snapshots import snapshot_key, unchanged_records
 
-__all__ = ["COUNT_KEYS", "Counts", "StreamSync"]
+__all__ = ["COUNT_KEYS", "Counts", "SharedType", "StreamSync"]
 
 log = logging.getLogger("fediflow.sync")
 
@@ -126,13 +126,33 @@ class _Rows:
     events: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+@dataclass
+class SharedType:
+    """Streams of one run whose mappings produce the same canonical type (``students`` and
+    ``teachers`` both giving ``User``) share that type's deletion candidates: each stream takes
+    out what it saw, and only the last of them marks what none saw, and only when every one of
+    them read completely. Such streams never skip as unchanged (their entities' generation is
+    common to all of them), and a resumed run whose earlier attempt finished one of them marks
+    no deletion of that type (what that stream saw is not known any more; the next run marks).
+    """
+
+    streams: tuple[str, ...]
+    candidates: set[int] | None = None
+    complete: bool = True
+
+    def is_last(self, stream: str) -> bool:
+        return stream == self.streams[-1]
+
+
 class StreamSync:
     """Syncs one stream of one run. ``run`` is the engine's run context (tenant, source, run, ...)."""
 
     def __init__(self, run: Any, spec: StreamSpec, mapping: Any, batch_size: int,
-                 notify: Callable[[Sequence[tuple[Any, ...]], datetime], None]) -> None:
+                 notify: Callable[[Sequence[tuple[Any, ...]], datetime], None],
+                 shared: SharedType | None = None) -> None:
         self.run = run
         self.spec = spec
+        self.shared = shared
         self.mapping = mapping
         self.batch_size = batch_size
         self.notify = notify
@@ -161,6 +181,8 @@ class StreamSync:
         async with self.db.connect() as conn:
             stored = await load_stream_state(conn, self.source_id, spec.name)
         if stored is not None and stored.run_id == self.run_id and stored.done and not run.dry_run:
+            if self.shared is not None:
+                self.shared.complete = False
             return  # finished by an earlier attempt of this run
         resuming = stored is not None and stored.run_id == self.run_id and not run.dry_run
         self.start_cursor = dict(stored.start_cursor if resuming else (stored.cursor if stored else {}))
@@ -170,7 +192,7 @@ class StreamSync:
             self.counts.add(run.per_stream.get(spec.name, {}))
 
         shortcut = not self.mapping.lookups and not run.full_refresh
-        if shortcut:
+        if shortcut and self.shared is None:
             self.snapshot_key = await snapshot_key(run.connector, spec.name, self.mapping)
         if self.snapshot_key is not None and not resuming and stored is not None and stored.snapshot:
             async with self.db.connect() as conn:
@@ -181,6 +203,10 @@ class StreamSync:
                 return
         async with self.db.connect() as conn:
             raw_index, self.candidates = await load_source_index(conn, self.tenant_id, self.source_id, self.type)
+            if self.shared is not None:
+                if self.shared.candidates is None:
+                    self.shared.candidates = self.candidates
+                self.candidates = self.shared.candidates
             self.new_type = not await has_entities(conn, self.tenant_id, self.type)
         if not shortcut:
             raw_index = {}
@@ -231,9 +257,12 @@ class StreamSync:
                                                               str(obj.status.value), replay, record.ref))
                 if len(batch.records) >= self.batch_size or batch.read >= self.batch_size * 10:
                     await self._flush(done=False)
-            complete = self.state.present and self.state.complete
-            await self._flush(done=not complete)
-            if complete:
+            mark = self.state.present and self.state.complete
+            if self.shared is not None:
+                self.shared.complete = self.shared.complete and mark
+                mark = self.shared.complete and self.shared.is_last(spec.name)
+            await self._flush(done=not mark)
+            if mark:
                 await self._mark_missing(sorted(self.candidates))
             await self._drain()
         finally:
