@@ -38,7 +38,8 @@ from hub.store._writer import BatchWriter
 from hub.sync._locks import source_lock
 from hub.sync._lookups import build_lookup_tables
 from hub.sync._progress import NullProgress, Progress
-from hub.sync._stream import COUNT_KEYS, Counts, SharedType, StreamSync
+from hub.sync._batches import COUNT_KEYS, Counts, SharedType
+from hub.sync._stream import StreamSync
 
 __all__ = ["SyncEngine", "order_streams"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,103 +45,18 @@ from hub.store._sync_ops import (
     source_generation,
     update_row,
 )
+from hub.sync._batches import Batch, Counts, Pending, Rows, SharedType, sorted_keys, validation_problem
 from hub.sync._snapshots import snapshot_key, unchanged_records
 
-__all__ = ["COUNT_KEYS", "Counts", "SharedType", "StreamSync"]
+__all__ = ["StreamSync"]
 
 log = logging.getLogger("fediflow.sync")
 
-COUNT_KEYS = ("created", "updated", "deleted", "unchanged", "errors")
 _OP_COUNT = {ChangeOp.CREATED: "created", ChangeOp.UPDATED: "updated", ChangeOp.DELETED: "deleted"}
-
-
-def sorted_keys(value: Any) -> Any:
-    """``value`` with the keys of every dict in it sorted (free-form data hashes the same in any order)."""
-    if isinstance(value, dict):
-        return {key: sorted_keys(value[key]) for key in sorted(value)}
-    if isinstance(value, list):
-        return [sorted_keys(item) for item in value]
-    return value
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def validation_problem(exc: ValidationError) -> tuple[str | None, str]:
-    """The first problem of a pydantic error as (field, message), never echoing the value."""
-    errors = exc.errors(include_url=False, include_input=False)
-    first = errors[0]
-    loc = ".".join(str(p) for p in first["loc"]) or None
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return loc, f"{first['msg']}{more}"
-
-
-@dataclass
-class Counts:
-    created: int = 0
-    updated: int = 0
-    deleted: int = 0
-    unchanged: int = 0
-    errors: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {key: getattr(self, key) for key in COUNT_KEYS}
-
-    def add(self, other: Mapping[str, int]) -> None:
-        for key in COUNT_KEYS:
-            setattr(self, key, getattr(self, key) + other.get(key, 0))
-
-
-@dataclass(slots=True)
-class _Pending:
-    """A mapped, validated record waiting for its batch."""
-
-    stable_id: str
-    encoded: bytes
-    hash: bytes
-    raw_hash: bytes | None
-    status: str
-    replay: bool
-    ref: str
-
-
-@dataclass
-class _Batch:
-    records: list[_Pending] = field(default_factory=list)
-    errors: list[tuple[str, str | None, str]] = field(default_factory=list)
-    delta: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
-    read: int = 0
-
-
-@dataclass(slots=True)
-class _Rows:
-    """What classifying a batch gives: the rows to write and the batch's counts and errors."""
-
-    errors: list[tuple[str, str | None, str]]
-    delta: dict[str, int]
-    inserts: list[tuple[Any, ...]] = field(default_factory=list)
-    updates: list[tuple[Any, ...]] = field(default_factory=list)
-    raw_updates: list[tuple[Any, ...]] = field(default_factory=list)
-    events: list[tuple[Any, ...]] = field(default_factory=list)
-
-
-@dataclass
-class SharedType:
-    """Streams of one run whose mappings produce the same canonical type (``students`` and
-    ``teachers`` both giving ``User``) share that type's deletion candidates: each stream takes
-    out what it saw, and only the last of them marks what none saw, and only when every one of
-    them read completely. Such streams never skip as unchanged (their entities' generation is
-    common to all of them), and a resumed run whose earlier attempt finished one of them marks
-    no deletion of that type (what that stream saw is not known any more; the next run marks).
-    """
-
-    streams: tuple[str, ...]
-    candidates: set[int] | None = None
-    complete: bool = True
-
-    def is_last(self, stream: str) -> bool:
-        return stream == self.streams[-1]
 
 
 class StreamSync:
@@ -167,11 +82,11 @@ class StreamSync:
         self.touched: set[int] = set()  # entity ids seen in this read
         self.mapped_ids: set[str] = set()  # stable ids mapped in this read
         self.candidates: set[int] = set()  # active entity ids not seen yet (deletion candidates)
-        self.batch = _Batch()
+        self.batch = Batch()
         self.position = 0
         self.writing: asyncio.Task[None] | None = None
         self.snapshot_key: str | None = None
-        self.unchecked: tuple[BatchWrite, _Batch] | None = None  # the write of ``writing`` and its batch, if unchecked
+        self.unchecked: tuple[BatchWrite, Batch] | None = None  # the write of ``writing`` and its batch, if unchecked
         self.new_type = False  # the tenant had no entity of this type when the stream started
 
     # --- the read loop -------------------------------------------------------------------------
@@ -252,7 +167,7 @@ class StreamSync:
                             else:
                                 self.mapped_ids.add(stable_id)
                                 encoded = to_json(obj, by_alias=True, exclude_none=True)
-                                batch.records.append(_Pending(stable_id, encoded, content_hash(encoded),
+                                batch.records.append(Pending(stable_id, encoded, content_hash(encoded),
                                                               raw_hash if keep_raw_hash else None,
                                                               str(obj.status.value), replay, record.ref))
                 if len(batch.records) >= self.batch_size or batch.read >= self.batch_size * 10:
@@ -312,7 +227,7 @@ class StreamSync:
 
     async def _flush(self, done: bool) -> None:
         """Classify the current batch against the store, then hand its write to a task."""
-        batch, self.batch = self.batch, _Batch()
+        batch, self.batch = self.batch, Batch()
         self.run.progress.advance(self.spec.name, batch.read)
         # While the tenant had no entity of this type when the stream started, a stable id can only
         # be in the store if this stream wrote it (an earlier batch, so a duplicate that never gets
@@ -324,19 +239,19 @@ class StreamSync:
         rows = self._classify(batch, existing, bulk_sql(self.db.dialect).ts(now))
         await self._submit(self._batch_write(rows, now, done), batch if unchecked else None)
 
-    async def _existing(self, batch: _Batch) -> dict[str, ExistingEntity]:
+    async def _existing(self, batch: Batch) -> dict[str, ExistingEntity]:
         if not batch.records:
             return {}
         async with self.db.connect() as conn:
             return await fetch_existing(conn, self.tenant_id, self.type, [p.stable_id for p in batch.records])
 
-    def _classify(self, batch: _Batch, existing: Mapping[str, ExistingEntity], ts: Any) -> _Rows:
+    def _classify(self, batch: Batch, existing: Mapping[str, ExistingEntity], ts: Any) -> Rows:
         """The rows and counts of a batch given the stored entities of its stable ids.
 
         ``batch`` itself is left as it was (its delta and errors are copied), so an unchecked batch
         can be classified again if its write fails.
         """
-        rows = _Rows(errors=list(batch.errors), delta=dict(batch.delta))
+        rows = Rows(errors=list(batch.errors), delta=dict(batch.delta))
         inserts, updates, raw_updates, events, delta = rows.inserts, rows.updates, rows.raw_updates, rows.events, rows.delta
         tenant_id, type_, source_id, run_id = self.tenant_id, self.type, self.source_id, self.run_id
         for item in batch.records:
@@ -373,13 +288,13 @@ class StreamSync:
             events.append(event_row(tenant_id, type_, item.stable_id, op.value, version, source_id, run_id, data, ts))
         return rows
 
-    def _batch_write(self, rows: _Rows, now: datetime, done: bool) -> BatchWrite:
+    def _batch_write(self, rows: Rows, now: datetime, done: bool) -> BatchWrite:
         return self._state_write(
             counts=rows.delta, done=done, snapshot=None, inserts=rows.inserts, updates=rows.updates,
             raw_hash_updates=rows.raw_updates, events=rows.events,
             errors=rows_for_errors(self.run_id, self.spec.name, rows.errors), now=now)
 
-    async def _submit(self, write: BatchWrite, unchecked: _Batch | None = None) -> None:
+    async def _submit(self, write: BatchWrite, unchecked: Batch | None = None) -> None:
         """Start this batch's write once the previous one committed (commits stay in order).
 
         ``unchecked`` is the batch of a write whose inserts were not looked up in the store.
@@ -411,7 +326,7 @@ class StreamSync:
                     raise
                 await self._recheck(*unchecked)
 
-    async def _recheck(self, failed: BatchWrite, batch: _Batch) -> None:
+    async def _recheck(self, failed: BatchWrite, batch: Batch) -> None:
         """An unchecked batch hit the unique index (another writer inserted one of its stable ids):
         its transaction rolled back, so classify it against the store and write it again. Later
         batches of this stream are looked up as usual."""
