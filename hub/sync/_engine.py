@@ -35,10 +35,10 @@ from hub.sdk import Connector, StreamSpec
 from hub.store import RunRecord, SourceRecord, TenantStore
 from hub.store._tables import sync_runs
 from hub.store._writer import BatchWriter
+from hub.sync._batches import COUNT_KEYS, Counts, SharedType
 from hub.sync._locks import source_lock
 from hub.sync._lookups import build_lookup_tables
 from hub.sync._progress import NullProgress, Progress
-from hub.sync._batches import COUNT_KEYS, Counts, SharedType
 from hub.sync._stream import StreamSync
 
 __all__ = ["SyncEngine", "order_streams"]
@@ -187,9 +187,11 @@ class SyncEngine:
                     if mapping is not None:
                         await self._sync_stream(ctx, spec, mapping, shared.get(mapping.target))
             except HubError as exc:
+                await writer.aclose()  # a batch in flight commits before the run is marked failed
                 await self._finish(ctx, "failed", str(exc))
                 raise
             except BaseException as exc:  # cancelled or a bug: record it, then let it propagate
+                await writer.aclose()
                 await self._finish(ctx, "failed", f"{type(exc).__name__}: {exc}")
                 raise
             finally:
