@@ -25,11 +25,11 @@ from pydantic import Field, SecretStr
 
 from hub.sdk import (
     CheckResult,
-    Connector,
     ConnectorConfig,
     ConnectorError,
     ConnectorKind,
     HttpClient,
+    HttpConnector,
     LinkHeaderPaging,
     RawRecord,
     RetryPolicy,
@@ -82,7 +82,7 @@ class CanvasConfig(ConnectorConfig):
     verify_tls: bool = True
 
 
-class CanvasConnector(Connector):
+class CanvasConnector(HttpConnector):
     """Reads one Canvas account through the REST API (see the module docstring)."""
 
     name: ClassVar[str] = "canvas"
@@ -91,10 +91,7 @@ class CanvasConnector(Connector):
     config_model: ClassVar[type[ConnectorConfig]] = CanvasConfig
 
     def __init__(self, config: ConnectorConfig, *, client_options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(config)
-        #: extra keyword arguments of the HttpClient (tests give ``transport`` or ``sleep``)
-        self._client_options = dict(client_options or {})
-        self._client: HttpClient | None = None
+        super().__init__(config, client_options=client_options)
         self._account: dict[str, Any] | None = None
 
     @property
@@ -126,12 +123,6 @@ class CanvasConnector(Connector):
             **self._client_options,
         }
         return HttpClient(cfg.base_url.rstrip("/") + "/", **options)
-
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            self._client = self._build_client()
-        return self._client
 
     def _account_path(self) -> str:
         return f"api/v1/accounts/{quote(self.settings.account_id, safe=':')}"
@@ -203,8 +194,3 @@ class CanvasConnector(Connector):
                     yield record
         else:
             raise ConnectorError(f"unknown stream {stream!r} (known: {', '.join(s.name for s in _STREAMS)})")
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None

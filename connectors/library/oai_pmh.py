@@ -27,12 +27,12 @@ from connectors.library._oai import (
 from connectors.library._records import UnsupportedFormat, oai_record_to_flat
 from hub.sdk import (
     CheckResult,
-    Connector,
     ConnectorConfig,
     ConnectorError,
     ConnectorKind,
     Cursor,
     HttpClient,
+    HttpConnector,
     HttpSourceConfig,
     RawRecord,
     StreamSpec,
@@ -64,7 +64,7 @@ class OaiPmhConfig(HttpSourceConfig):
         return self
 
 
-class OaiPmhConnector(Connector):
+class OaiPmhConnector(HttpConnector):
     """OAI-PMH 2.0 harvester; one stream, ``records``, of LibraryItem."""
 
     name: ClassVar[str] = "oai_pmh"
@@ -76,16 +76,14 @@ class OaiPmhConnector(Connector):
         super().__init__(config)
         assert isinstance(config, OaiPmhConfig)
         self.settings: OaiPmhConfig = config
-        self._client: HttpClient | None = None
         self._info: RepositoryInfo | None = None
 
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            self._client = HttpClient.from_config(
-                self.settings, headers={"Accept": "text/xml, application/xml;q=0.9, */*;q=0.5"}
-            )
-        return self._client
+    def _build_client(self, max_attempts: int | None = None) -> HttpClient:
+        settings = self.settings
+        if max_attempts is not None:
+            settings = settings.model_copy(update={"max_attempts": max_attempts})
+        return HttpClient.from_config(settings, headers={"Accept": "text/xml, application/xml;q=0.9, */*;q=0.5"},
+                                      **self._client_options)
 
     def streams(self) -> Sequence[StreamSpec]:
         return (StreamSpec("records", "LibraryItem", "Records of the repository, deleted ones as tobedeleted."),)
@@ -174,11 +172,6 @@ class OaiPmhConnector(Connector):
                     except ValueError:
                         log.warning("bad datestamp", extra={"identifier": header["identifier"]})
         cursor.finish()
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
 
 

@@ -20,11 +20,11 @@ from pydantic import Field
 from connectors.library._records import UnsupportedFormat, metadata_to_flat
 from hub.sdk import (
     CheckResult,
-    Connector,
     ConnectorConfig,
     ConnectorError,
     ConnectorKind,
     HttpClient,
+    HttpConnector,
     HttpSourceConfig,
     PageRequest,
     RawRecord,
@@ -172,7 +172,7 @@ class SruConfig(HttpSourceConfig):
     maximum_records: int = Field(default=50, ge=1, le=1000, description="Records per page (maximumRecords).")
 
 
-class SruConnector(Connector):
+class SruConnector(HttpConnector):
     """SRU searchRetrieve harvester; one stream, ``records``, of LibraryItem."""
 
     name: ClassVar[str] = "sru"
@@ -184,15 +184,13 @@ class SruConnector(Connector):
         super().__init__(config)
         assert isinstance(config, SruConfig)
         self.settings: SruConfig = config
-        self._client: HttpClient | None = None
 
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            self._client = HttpClient.from_config(
-                self.settings, headers={"Accept": "text/xml, application/xml;q=0.9, */*;q=0.5"}
-            )
-        return self._client
+    def _build_client(self, max_attempts: int | None = None) -> HttpClient:
+        settings = self.settings
+        if max_attempts is not None:
+            settings = settings.model_copy(update={"max_attempts": max_attempts})
+        return HttpClient.from_config(settings, headers={"Accept": "text/xml, application/xml;q=0.9, */*;q=0.5"},
+                                      **self._client_options)
 
     def streams(self) -> Sequence[StreamSpec]:
         return (StreamSpec("records", "LibraryItem", "Records matching the configured CQL query."),)
@@ -247,11 +245,6 @@ class SruConnector(Connector):
                 data["recordSchema"] = item.schema
                 data["id"] = _record_id(data)
                 yield RawRecord(data, ref=f"{data['id'] or '?'} ({where})")
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
 
 def _record_id(data: Mapping[str, Any]) -> str | None:

@@ -25,11 +25,11 @@ from pydantic import Field, SecretStr
 from hub.sdk import (
     ApiKey,
     CheckResult,
-    Connector,
     ConnectorConfig,
     ConnectorError,
     ConnectorKind,
     HttpClient,
+    HttpConnector,
     OffsetLimitPaging,
     RawRecord,
     RetryPolicy,
@@ -85,18 +85,13 @@ class MoodleConfig(ConnectorConfig):
     verify_tls: bool = True
 
 
-class MoodleConnector(Connector):
+class MoodleConnector(HttpConnector):
     """Reads a Moodle site through its REST web services (see the module docstring)."""
 
     name: ClassVar[str] = "moodle"
     kind: ClassVar[ConnectorKind] = ConnectorKind.LMS
     title: ClassVar[str] = "Moodle (web services)"
     config_model: ClassVar[type[ConnectorConfig]] = MoodleConfig
-
-    def __init__(self, config: ConnectorConfig, *, client_options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(config)
-        self._client_options = dict(client_options or {})
-        self._client: HttpClient | None = None
 
     @property
     def settings(self) -> MoodleConfig:
@@ -117,12 +112,6 @@ class MoodleConnector(Connector):
             **self._client_options,
         }
         return HttpClient(cfg.base_url.rstrip("/") + "/", **options)
-
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            self._client = self._build_client()
-        return self._client
 
     @staticmethod
     async def call(client: HttpClient, function: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -221,8 +210,3 @@ class MoodleConnector(Connector):
             for number, user in enumerate(page.items):
                 ref = f"{function} courseid={course_id} page {page.number} #{number}"
                 yield RawRecord({**user, CONTEXT_KEY: context}, ref=ref)
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None

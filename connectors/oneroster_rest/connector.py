@@ -22,12 +22,12 @@ from pydantic import Field, SecretStr
 
 from hub.sdk import (
     CheckResult,
-    Connector,
     ConnectorConfig,
     ConnectorError,
     ConnectorKind,
     Cursor,
     HttpClient,
+    HttpConnector,
     OAuth2ClientCredentials,
     OffsetLimitPaging,
     RawRecord,
@@ -87,18 +87,13 @@ class OneRosterRestConfig(ConnectorConfig):
         return self.scope if self.scope is not None else DEFAULT_SCOPES[self.version]
 
 
-class OneRosterRestConnector(Connector):
+class OneRosterRestConnector(HttpConnector):
     """Reads a OneRoster 1.1 / 1.2 REST provider (see the module docstring)."""
 
     name: ClassVar[str] = "oneroster_rest"
     kind: ClassVar[ConnectorKind] = ConnectorKind.SIS
     title: ClassVar[str] = "OneRoster REST (1.1 / 1.2)"
     config_model: ClassVar[type[ConnectorConfig]] = OneRosterRestConfig
-
-    def __init__(self, config: ConnectorConfig, *, client_options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(config)
-        self._client_options = dict(client_options or {})
-        self._client: HttpClient | None = None
 
     @property
     def settings(self) -> OneRosterRestConfig:
@@ -128,12 +123,6 @@ class OneRosterRestConnector(Connector):
             **self._client_options,
         }
         return HttpClient(cfg.base_url.rstrip("/") + "/", **options)
-
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            self._client = self._build_client()
-        return self._client
 
     def path(self, collection: str) -> str:
         return f"{PATHS[self.settings.version]}/{collection}"
@@ -189,8 +178,3 @@ class OneRosterRestConnector(Connector):
                 yield RawRecord(data, ref)
                 cursor.advance(item.get(CURSOR_KEY))
         cursor.finish()
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None

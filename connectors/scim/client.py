@@ -18,15 +18,14 @@ from pydantic import Field
 
 from hub.sdk import (
     CheckResult,
-    Connector,
     ConnectorConfig,
     ConnectorError,
     ConnectorKind,
     HttpClient,
+    HttpConnector,
     HttpSourceConfig,
     PageRequest,
     RawRecord,
-    RetryPolicy,
     StreamSpec,
     StreamState,
     explain_check_failure,
@@ -92,16 +91,11 @@ class ScimPaging:
         return items, self.first(request.url, params, {"startIndex": following})
 
 
-class ScimClientConnector(Connector):
+class ScimClientConnector(HttpConnector):
     name: ClassVar[str] = "scim"
     kind: ClassVar[ConnectorKind] = ConnectorKind.IDP
     title: ClassVar[str] = "SCIM 2.0 service provider (pull)"
     config_model: ClassVar[type[ConnectorConfig]] = ScimClientConfig
-
-    def __init__(self, config: ConnectorConfig, *, client_options: Mapping[str, Any] | None = None) -> None:
-        super().__init__(config)
-        self._client_options = dict(client_options or {})
-        self._client: HttpClient | None = None
 
     @property
     def settings(self) -> ScimClientConfig:
@@ -111,21 +105,18 @@ class ScimClientConnector(Connector):
     def streams(self) -> Sequence[StreamSpec]:
         return _STREAMS if self.settings.read_groups else _STREAMS[1:]
 
-    def _build(self, **overrides: Any) -> HttpClient:
+    def _build_client(self, max_attempts: int | None = None) -> HttpClient:
         cfg = self.settings
-        options = {"headers": {"Accept": "application/scim+json, application/json"}, **self._client_options, **overrides}
-        return HttpClient.from_config(cfg.model_copy(update={"base_url": cfg.base_url.rstrip("/") + "/"}), **options)
-
-    @property
-    def client(self) -> HttpClient:
-        if self._client is None:
-            self._client = self._build()
-        return self._client
+        update: dict[str, Any] = {"base_url": cfg.base_url.rstrip("/") + "/"}
+        if max_attempts is not None:
+            update["max_attempts"] = max_attempts
+        options = {"headers": {"Accept": "application/scim+json, application/json"}, **self._client_options}
+        return HttpClient.from_config(cfg.model_copy(update=update), **options)
 
     async def check(self) -> CheckResult:
         cfg = self.settings
         details: dict[str, Any] = {"base_url": cfg.base_url}
-        async with self._build(retry=RetryPolicy(max_attempts=1)) as client:
+        async with self._build_client(max_attempts=1) as client:
             try:
                 spc = await client.get_json("ServiceProviderConfig")
             except ConnectorError as exc:
@@ -162,11 +153,6 @@ class ScimClientConnector(Connector):
                 context = (user_context(item, cfg.org_sourced_id, cfg.default_role) if stream == "users"
                            else {"org": cfg.org_sourced_id})
                 yield RawRecord({**item, CONTEXT_KEY: context}, ref)
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
 
 
 def _credential(cfg: ScimClientConfig) -> str:

@@ -22,6 +22,7 @@ from hub.sdk._connector import (
     secret_fields,
 )
 from hub.sdk._http import HttpClient, RequestBudget, RetryPolicy, Timeouts
+from hub.sdk._http_connector import HttpConnector
 from hub.sdk._paging import (
     Cursor,
     CursorPaging,
@@ -58,6 +59,7 @@ __all__ = [
     "Cursor",
     "CursorPaging",
     "HttpClient",
+    "HttpConnector",
     "HttpSourceConfig",
     "LinkHeaderPaging",
     "OAuth2ClientCredentials",

@@ -18,6 +18,7 @@ HTTP_NAMES = {
     "Cursor",
     "CursorPaging",
     "HttpClient",
+    "HttpConnector",
     "HttpSourceConfig",
     "LinkHeaderPaging",
     "OAuth2ClientCredentials",
