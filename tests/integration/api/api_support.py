@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -85,12 +84,6 @@ class LiveServer:
 
     def client(self, who: str, scope: str | None = None) -> httpx.Client:
         return self.http(self.token(who, scope))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def _setup(clients: dict[str, tuple[str, str]], prepare: Callable[[Any], Any] | None) -> dict[str, Creds]:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
-from api_support import DEFAULT_CLIENTS, LiveServer, _free_port, _setup, _TestPlugin
+from api_support import DEFAULT_CLIENTS, LiveServer, _setup, _TestPlugin
+from live_server import free_port, start_server, stop_server
 
 
 @pytest.fixture
@@ -30,22 +30,12 @@ def live_server(hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Ite
         creds = asyncio.run(_setup(clients or DEFAULT_CLIENTS, prepare))
         hub = Hub.from_settings(load_settings(), extra_plugins=[("test_secret", _TestPlugin())])
         app = create_app(hub, extra_routers=extra_routers)
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                               access_log=False, lifespan="on"))
-        thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        started.append((server, thread))
+        port = free_port()
+        started.append(start_server(app, port))
         return LiveServer(f"http://127.0.0.1:{port}", app, hub, creds)
 
     yield start
     for server, thread in started:
-        server.should_exit = True
-        thread.join(timeout=30)
+        stop_server(server, thread)
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.fernet import Fernet
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from live_server import free_port, start_server, stop_server
 
 
 @dataclass
@@ -68,7 +61,6 @@ class FedHub:
 def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
               database_url: str) -> Iterator[Callable[[str, str], FedHub]]:
     """Start hubs on loopback: the first on the parametrised backend (SQLite or PostgreSQL), others on SQLite."""
-    import uvicorn
 
     from hub.api import create_app
     from hub.auth import client_service
@@ -83,7 +75,7 @@ def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     backends = [database_url]
 
     def start(name: str, tenant: str) -> FedHub:
-        port = _free_port()
+        port = free_port()
         base = f"http://127.0.0.1:{port}"
         settings = load_settings(
             data_dir=str(tmp_path / name),
@@ -106,19 +98,10 @@ def start_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
         client_id, secret = asyncio.run(setup())
         app = create_app(Hub.from_settings(settings))
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                                               lifespan="on"))
-        thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
+        server, thread = start_server(app, port)
         servers.append((server, thread))
         return FedHub(settings, base, tenant, client_id, secret, server)
 
     yield start
     for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=30)
+        stop_server(server, thread)

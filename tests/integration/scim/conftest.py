@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from live_server import free_port, start_server, stop_server
 
 SCIM_JSON = "application/scim+json"
 
@@ -47,12 +46,6 @@ class ScimServer:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 CLIENTS = {"okta": ("alpha", "integrator"), "admin": ("alpha", "admin"), "reader": ("alpha", "reader"),
            "other": ("beta", "integrator")}
 
@@ -84,7 +77,6 @@ async def _setup(sources: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str
 
 @pytest.fixture
 def scim_server(hub_env: dict[str, str]) -> Iterator[Callable[..., ScimServer]]:
-    import uvicorn
 
     from hub.api import create_app
     from hub.context import Hub
@@ -97,20 +89,10 @@ def scim_server(hub_env: dict[str, str]) -> Iterator[Callable[..., ScimServer]]:
         creds = asyncio.run(_setup(sources or {"alpha/idp": fast, "beta/idp": fast}))
         hub = Hub.from_settings(load_settings())
         app = create_app(hub)
-        port = _free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                               access_log=False, lifespan="on"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.02)
-        started.append((server, thread))
+        port = free_port()
+        started.append(start_server(app, port))
         return ScimServer(f"http://127.0.0.1:{port}", app, creds)
 
     yield start
     for server, thread in started:
-        server.should_exit = True
-        thread.join(timeout=30)
+        stop_server(server, thread)

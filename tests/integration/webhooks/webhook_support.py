@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from live_server import free_port, start_server, stop_server
 from sqlalchemy import update
 from standardwebhooks import Webhook, WebhookVerificationError
 
@@ -136,14 +137,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 20, interval: flo
         time.sleep(interval)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def make_client(tenant: str, role: str) -> tuple[str, str]:
     """Create an API client in a hub of its own; returns ``(client_id, secret)``."""
     from hub.auth import client_service
@@ -181,13 +174,11 @@ class ApiServer:
         return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
+        stop_server(self.server, self.thread)
 
 
 def start_api() -> ApiServer:
     """The real API app (hub from the environment) under uvicorn on a free loopback port."""
-    import uvicorn
 
     from hub.api import create_app
     from hub.context import Hub
@@ -195,13 +186,5 @@ def start_api() -> ApiServer:
 
     app = create_app(Hub.from_settings(load_settings()))
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                                           lifespan="on", ws="websockets-sansio"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
+    server, thread = start_server(app, port, ws="websockets-sansio")
     return ApiServer(f"http://127.0.0.1:{port}", server, thread)

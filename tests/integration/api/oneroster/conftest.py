@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,18 +10,13 @@ from typing import Any
 
 import httpx
 import pytest
+from live_server import free_port, start_server, stop_server
 
 _DATA = Path(__file__).parents[3] / "unit" / "oneroster" / "oneroster_roster_data.py"
 _spec = importlib.util.spec_from_file_location("_oneroster_roster_data_api", _DATA)
 assert _spec and _spec.loader
 roster_data = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(roster_data)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -39,7 +31,6 @@ class Server:
 @pytest.fixture
 def server(hub_env: dict[str, str]) -> Iterator[Server]:
     """The hub API of the test database, served by uvicorn on 127.0.0.1 in a thread."""
-    import uvicorn
 
     from hub.api import create_app
     from hub.context import Hub
@@ -47,19 +38,10 @@ def server(hub_env: dict[str, str]) -> Iterator[Server]:
 
     instance = Hub.from_settings(load_settings())  # its own engine: connections live on the server's loop
     app = create_app(instance, run_syncs=False)
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
+    port = free_port()
+    srv, thread = start_server(app, port)
     yield Server(f"http://127.0.0.1:{port}")
-    srv.should_exit = True
-    thread.join(timeout=10)
+    stop_server(srv, thread)
 
 
 async def _token(hub: Any, base: str, tenant: str, role: str, scopes: list[str] | None = None) -> str:
