@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import email.utils
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import httpx
 
+from hub.sdk._http import parse_retry_after
 from hub.settings import WebhookSettings
 from hub.webhooks._guard import Target, UrlGuard, UrlRefused
 from hub.webhooks._signing import signed_headers
@@ -34,21 +33,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 class Sender:
