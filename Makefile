@@ -13,7 +13,7 @@ $(PY):
 	$(PIP) install --quiet --upgrade pip
 
 $(STAMP): $(PY) pyproject.toml
-	$(PIP) install --quiet -e '.[test,redis]'
+	$(PIP) install --quiet -e '.[test,redis,sftp]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -45,3 +45,9 @@ bench-api: $(STAMP)
 
 bench-webhooks: $(STAMP)
 	$(PY) -m bench.webhook_bench --events 10000 --receivers 10
+
+.PHONY: bench-resume
+## a crashed sync resumed on PostgreSQL, with and without the writer's statistics refresh
+## (needs the server of FEDIFLOW_TEST_PG, default postgresql://postgres@127.0.0.1:5432/test)
+bench-resume: $(STAMP)
+	$(PY) -m bench.resume_bench --users 30000

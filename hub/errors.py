@@ -5,9 +5,12 @@ boundary (CLI, API, scheduler) catch one type and translate it once::
 
     HubError
      +-- ConfigurationError      settings, connector config or CLI arguments are wrong
+     |    +-- PathRefused        a file path given through the API leaves the tenant's import directory
      +-- PluginError             a plugin failed to load or broke a hook contract
      +-- ConnectorError          talking to an upstream system failed (``retryable`` says if a retry may help)
      |    +-- SourceDataError    the upstream data as a whole is unusable (missing file, bad zip, bad manifest)
+     +-- UploadRefused           an uploaded file is refused (not a zip, unsafe member names, zip bomb)
+     |    +-- UploadTooLarge     ... because it is bigger than the configured cap
      +-- MappingError            a mapping file is invalid (names the file and line)
      +-- RecordError             one record could not be mapped or validated (goes to the run's error report)
      +-- StoreError              the database failed in a way the caller cannot fix
@@ -31,10 +34,13 @@ __all__ = [
     "HubError",
     "MappingError",
     "NotFound",
+    "PathRefused",
     "PluginError",
     "RecordError",
     "SourceDataError",
     "StoreError",
+    "UploadRefused",
+    "UploadTooLarge",
 ]
 
 
@@ -54,6 +60,25 @@ class HubError(Exception):
 
 class ConfigurationError(HubError):
     code = "configuration-error"
+
+
+class PathRefused(ConfigurationError):
+    """A path given through the API is absolute, climbs out with ``..`` or resolves outside the tenant's
+    import directory. The message is the same whether or not the path exists (no oracle on server paths)."""
+
+    code = "path-refused"
+
+
+class UploadRefused(HubError):
+    """An uploaded file is refused: not a zip, unsafe member names, symlinks, too big once unpacked."""
+
+    code = "upload-refused"
+
+
+class UploadTooLarge(UploadRefused):
+    """An upload is bigger than ``imports.max_upload_bytes``."""
+
+    code = "upload-too-large"
 
 
 class PluginError(HubError):

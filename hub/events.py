@@ -54,3 +54,5 @@ class RunSummary:
     started_at: datetime
     finished_at: datetime | None
     per_stream: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    #: records kept with a problem (e.g. a reference to a missing object), listed in the run report
+    warnings: int = 0

@@ -5,6 +5,11 @@ pick one thing (first non-None result wins), ``on_*`` hooks observe an event and
 Hooks are synchronous and cheap: they return objects (connector classes, folders, models);
 asynchronous work lives in those objects. docs/hooks.md documents each hook with its exact
 signature and a test keeps the two in step.
+
+The hub calls every hook through ``manager.hook`` (hookwrappers, ``tryfirst`` and ``trylast``
+apply), each ``register_*`` hook once per plugin manager (:class:`hub.plugins.Plugins` caches
+the registries). Precedence between plugins is by registration order, built-ins first: see
+:mod:`hub.plugins` and docs/hooks.md.
 """
 
 from __future__ import annotations
@@ -39,10 +44,11 @@ __all__ = [
 def register_connectors() -> list[type[Connector]]:
     """Return the connector classes this plugin provides.
 
-    Called once when the plugin manager is built. Each class subclasses ``hub.sdk.Connector``
-    and has a unique ``name``; a second connector with a name already taken is reported as a
-    PluginError naming both plugins. Must not do I/O. May raise: the plugin is then reported
-    as broken by name and skipped.
+    Called once per plugin manager, the first time the hub needs its connectors (the registry
+    is cached). Each class subclasses ``hub.sdk.Connector`` and has a unique ``name``; a name
+    already registered by a plugin earlier in registration order (built-ins first) is reported
+    as a plugin failure naming both plugins, and the earlier one keeps it. Must not do I/O. May
+    raise: the plugin is then reported as broken by name and skipped.
     """
 
 
@@ -51,9 +57,10 @@ def register_mapping_folders() -> list[Path]:
     """Return folders of mapping files this plugin ships.
 
     Called once when the mapping registry is built. A folder holds ``<connector>/<stream>.yaml``.
-    Folders returned by later-registered plugins override earlier ones for the same connector and
-    stream; tenant overrides (settings ``mapping_dir``) override all of them. Must not do I/O
-    beyond building paths.
+    Precedence, lowest first: built-in folders, then third-party plugins' folders in registration
+    order (a later one overrides an earlier one; two third-party plugins shipping the same
+    connector and stream are reported as a plugin failure naming both), then the tenant's
+    overrides (settings ``mapping_dir``). Must not do I/O beyond building paths.
     """
 
 
@@ -62,8 +69,8 @@ def register_canonical_types() -> list[type[BaseModel]]:
     """Return extra canonical record types (pydantic models deriving from ``schemas.CanonicalRecord``).
 
     Called once when the type registry is built. The class name is the type name used in
-    mappings (``target: LibraryItem``) and in the store; a name clashing with a built-in type is
-    a PluginError.
+    mappings (``target: LibraryItem``) and in the store; a name clashing with a built-in type or
+    with a type of a plugin earlier in registration order is a plugin failure.
     """
 
 

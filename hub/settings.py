@@ -21,6 +21,8 @@ __all__ = [
     "ApiSettings",
     "DatabaseSettings",
     "FederationSettings",
+    "IdentitySettings",
+    "ImportSettings",
     "PluginSettings",
     "SchedulerSettings",
     "SecuritySettings",
@@ -94,6 +96,9 @@ class SyncSettings(BaseModel):
     writer_process: bool = True
     #: ... once the run has written this many records (small syncs never start one)
     writer_process_after: int = Field(default=20000, ge=0)
+    #: largest record, in bytes of JSON, both as read (before mapping) and as stored; a bigger one is
+    #: a record error naming it, is not stored, and the run goes on (docs/data-quality.md)
+    max_record_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
 
 class ApiSettings(BaseModel):
@@ -105,7 +110,17 @@ class ApiSettings(BaseModel):
     public_url: str = ""
     max_page_size: int = Field(default=1000, ge=1, le=10000)
     request_max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    #: rate limits: separate budgets per kind of caller, each per minute (docs/api.md "Rate limits")
+    #: per API client (OAuth bearer token)
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    #: per remote address, for requests with no credentials (token endpoint, health, WebFinger ...)
+    rate_limit_anonymous_per_minute: int = Field(default=600, ge=1)
+    #: per SCIM source (tenant + source), whichever client of the tenant pushes
+    rate_limit_scim_per_minute: int = Field(default=3000, ge=1)
+    #: per remote server on the ActivityPub routes (the host of the HTTP signature's keyId)
+    rate_limit_federation_per_minute: int = Field(default=3000, ge=1)
+    #: per remote address, failed authentications (SCIM 401s, ActivityPub signatures that fail)
+    rate_limit_auth_failures_per_minute: int = Field(default=60, ge=1)
     redis_url: str = ""
 
 
@@ -211,6 +226,56 @@ class SchedulerSettings(BaseModel):
     catchup_seconds: float = Field(default=300.0, ge=0, le=86400)
 
 
+class ImportSettings(BaseModel):
+    """Files schools deliver (hub.imports): tenant import directories, uploads, the SFTP drop."""
+
+    model_config = _FROZEN
+
+    #: root of the tenant import directories (``<dir>/<tenant>/``); empty: ``<data_dir>/imports``
+    dir: Path | None = None
+    #: largest upload (HTTPS or SFTP), in bytes
+    max_upload_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    #: largest total uncompressed size of an uploaded zip (zip-bomb guard)
+    max_uncompressed_bytes: int = Field(default=4 * 1024 * 1024 * 1024, ge=1024)
+    #: highest uncompressed / compressed ratio of an uploaded zip over 1 MiB (zip-bomb guard)
+    max_compression_ratio: float = Field(default=200.0, gt=1)
+    #: most members in an uploaded zip
+    max_zip_members: int = Field(default=1000, ge=1)
+    #: address and port of the ``sftp`` role (port 0: any free port)
+    sftp_host: str = "127.0.0.1"
+    sftp_port: int = Field(default=2222, ge=0, le=65535)
+    #: the SFTP server's private host key; empty: ``<data_dir>/sftp_host_key`` (created on first start)
+    sftp_host_key: Path | None = None
+
+
+class IdentitySettings(BaseModel):
+    """Cross-source identity (hub.identity, docs/identity.md): which fields link the records of
+    several sources of one tenant that describe the same person, org, course or class."""
+
+    model_config = _FROZEN
+    #: canonical type -> fields compared, in order; two records of different sources are linked when
+    #: one of these fields has the same non-empty value (case and surrounding space ignored) in both.
+    #: A type not named here is never linked. Set with FEDIFLOW_IDENTITY__MATCH='{"User": [...]}'.
+    match: dict[str, tuple[str, ...]] = Field(default_factory=lambda: {
+        "User": ("userMasterIdentifier", "identifier"),
+        "Org": ("identifier",),
+    })
+
+    @field_validator("match")
+    @classmethod
+    def _known_fields(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        import schemas
+
+        for type_name, fields in value.items():
+            model = getattr(schemas, type_name, None)
+            if type_name not in schemas.BUILTIN_TYPES or model is None:
+                raise ValueError(f"{type_name!r} is not a canonical type ({', '.join(schemas.BUILTIN_TYPES)})")
+            unknown = [name for name in fields if name not in model.model_fields or name == "sourcedId"]
+            if unknown or not fields:
+                raise ValueError(f"{type_name}: give one or more of its fields (unknown: {', '.join(unknown)})")
+        return value
+
+
 class Settings(BaseSettings):
     """All settings of one hub process."""
 
@@ -235,6 +300,8 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = WebhookSettings()
     federation: FederationSettings = FederationSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    identity: IdentitySettings = IdentitySettings()
+    imports: ImportSettings = ImportSettings()
 
     @cached_property
     def database_url(self) -> str:
@@ -242,6 +309,15 @@ class Settings(BaseSettings):
         if self.database.url:
             return self.database.url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'fediflow.db').as_posix()}"
+
+    @property
+    def imports_dir(self) -> Path:
+        """Root of the tenant import directories."""
+        return self.imports.dir if self.imports.dir is not None else self.data_dir / "imports"
+
+    @property
+    def sftp_host_key_file(self) -> Path:
+        return self.imports.sftp_host_key if self.imports.sftp_host_key is not None else self.data_dir / "sftp_host_key"
 
     @property
     def secret_key_file(self) -> Path:

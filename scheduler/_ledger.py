@@ -3,8 +3,11 @@
 Every scheduler node fires every schedule (APScheduler keeps its jobs in memory, never in a shared
 job store). Firing means: insert (schedule_id, slot) into ``schedule_ledger``, whose UNIQUE
 constraint lets exactly one insert succeed. The winner, in the same transaction, queues a run of
-the source, or coalesces the slot into a run of that source still waiting in the queue, or records
-why it queued nothing (the source has a held run; the source is disabled).
+the source, or coalesces the slot into a run of that source still waiting in the queue (or into the
+run another schedule of the same source queued for the same instant), or records why it queued
+nothing (the source has a held run; the source is disabled). A schedule removed or disabled since
+this node loaded it claims nothing (a warning, until the node's next reload drops it); the ledger
+of a removed schedule is kept.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
-from hub.store._tables import schedule_ledger, sources, sync_runs
+from hub.store._tables import schedule_ledger, schedules, sources, sync_runs
 
 from scheduler._repository import ScheduleRecord
 
@@ -42,27 +46,64 @@ def _insert(db: Any) -> Any:
 
 
 async def claim_slot(db: Any, schedule: ScheduleRecord, slot: datetime, node: str) -> ClaimedSlot | None:
-    """Claim ``slot`` of ``schedule`` for ``node``; None when another node has it already."""
+    """Claim ``slot`` of ``schedule`` for ``node``; None when another node has it already, or when
+    the schedule was removed or disabled meanwhile (logged as a warning: the node's copy is stale
+    until its next reload)."""
     now = datetime.now(UTC)
-    async with db.begin() as conn:
-        won = (await conn.execute(
-            _insert(db).values(schedule_id=schedule.id, slot=slot, node=node, claimed_at=now, outcome="claimed")
-            .on_conflict_do_nothing(index_elements=["schedule_id", "slot"]).returning(schedule_ledger.c.id)
-        )).scalar_one_or_none()
-        if won is None:
-            return None
-        outcome, run_id = await _enqueue(conn, schedule, now)
-        await conn.execute(update(schedule_ledger).where(schedule_ledger.c.id == won)
-                           .values(outcome=outcome, run_id=run_id))
+    try:
+        async with db.begin() as conn:
+            if not await _in_force(db, conn, schedule, slot):
+                return None
+            won = (await conn.execute(
+                _insert(db).values(schedule_id=schedule.id, slot=slot, node=node, claimed_at=now, outcome="claimed")
+                .on_conflict_do_nothing(index_elements=["schedule_id", "slot"]).returning(schedule_ledger.c.id)
+            )).scalar_one_or_none()
+            if won is None:
+                return None
+            outcome, run_id = await _enqueue(db, conn, schedule, slot, now)
+            await conn.execute(update(schedule_ledger).where(schedule_ledger.c.id == won)
+                               .values(outcome=outcome, run_id=run_id))
+    except IntegrityError:  # the schedule (or its source) was deleted under us: nothing to claim
+        log.warning("schedule gone, slot not claimed", extra={"schedule": schedule.id, "source": schedule.source,
+                                                              "slot": slot.isoformat()})
+        return None
     log.info("schedule slot claimed", extra={"schedule": schedule.id, "source": schedule.source,
                                              "slot": slot.isoformat(), "outcome": outcome, "run": run_id})
     return ClaimedSlot(schedule.id, slot, outcome, run_id)
 
 
-async def _enqueue(conn: Any, schedule: ScheduleRecord, now: datetime) -> tuple[str, int | None]:
-    enabled = (await conn.execute(select(sources.c.enabled).where(sources.c.id == schedule.source_id))).scalar()
+async def _in_force(db: Any, conn: Any, schedule: ScheduleRecord, slot: datetime) -> bool:
+    """Whether the schedule still exists, enabled and not removed (its row share-locked on PostgreSQL,
+    so a removal commits before or after this claim, never across it)."""
+    query = select(schedules.c.enabled, schedules.c.removed_at).where(schedules.c.id == schedule.id)
+    if not db.is_sqlite:
+        query = query.with_for_update(read=True)
+    row = (await conn.execute(query)).first()
+    if row is not None and row.enabled and row.removed_at is None:
+        return True
+    log.warning("schedule removed or disabled since this node loaded it; slot not claimed",
+                extra={"schedule": schedule.id, "source": schedule.source, "slot": slot.isoformat()})
+    return False
+
+
+async def _enqueue(db: Any, conn: Any, schedule: ScheduleRecord, slot: datetime,
+                   now: datetime) -> tuple[str, int | None]:
+    # one claim at a time per source (PostgreSQL: the source row's lock), so two schedules of one
+    # source claimed at once by two nodes see each other's run
+    query = select(sources.c.enabled).where(sources.c.id == schedule.source_id)
+    if not db.is_sqlite:
+        query = query.with_for_update()
+    enabled = (await conn.execute(query)).scalar()
     if not enabled:
         return "skipped", None
+    # another schedule of this source firing at the same instant: one run for both
+    same_instant = (await conn.execute(
+        select(schedule_ledger.c.run_id).join(schedules, schedules.c.id == schedule_ledger.c.schedule_id)
+        .where(schedules.c.source_id == schedule.source_id, schedule_ledger.c.slot == slot,
+               schedule_ledger.c.schedule_id != schedule.id, schedule_ledger.c.run_id.is_not(None))
+        .order_by(schedule_ledger.c.id).limit(1))).scalar()
+    if same_instant is not None:
+        return "coalesced", int(same_instant)
     waiting = (await conn.execute(
         select(sync_runs.c.id, sync_runs.c.status)
         .where(sync_runs.c.source_id == schedule.source_id, sync_runs.c.dry_run.is_(False),

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, text, true, update
+from sqlalchemy import and_, exists, or_, select, update
 
 from hub.store._tables import sources, sync_runs
-from hub.sync._locks import _NAMESPACE as SOURCE_LOCK_NAMESPACE
+from hub.sync import source_lock_free
 
 __all__ = ["ClaimedRun", "claim_next", "heartbeat", "reap", "release", "requeue_interrupted"]
 
@@ -121,24 +121,13 @@ async def requeue_interrupted(db: Any, run_ids: list[int], worker: str) -> int:
     return int(result.rowcount)
 
 
-def _lock_free(db: Any) -> Any:
-    """PostgreSQL: nobody holds the source's advisory lock (a live engine holds it for a whole run)."""
-    if db.is_sqlite:
-        return true()
-    return text(
-        "NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted"
-        " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-        f" AND l.classid = {int(SOURCE_LOCK_NAMESPACE)} AND l.objsubid = 2"
-        " AND l.objid::bigint = sync_runs.source_id)")
-
-
 async def reap(db: Any, lease_seconds: float) -> list[int]:
     """Re-queue real runs and fail dry runs whose heartbeat is older than the lease. Returns the re-queued ids."""
     now = _now()
     stale = and_(
         or_(sync_runs.c.status == "running", and_(sync_runs.c.status == "queued", sync_runs.c.worker.is_not(None))),
         or_(sync_runs.c.heartbeat_at.is_(None), sync_runs.c.heartbeat_at < now - timedelta(seconds=lease_seconds)),
-        _lock_free(db))
+        source_lock_free(db, "sync_runs.source_id"))
     async with db.begin() as conn:
         requeued = [r.id for r in await conn.execute(
             update(sync_runs).where(stale, sync_runs.c.dry_run.is_(False))

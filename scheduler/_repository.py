@@ -1,8 +1,10 @@
 """Schedules of a tenant's sources (cron or interval), stored in the database.
 
 A schedule's slots are the fire times of its trigger, computed the same way on every node:
-interval schedules count whole intervals from ``anchor`` (UTC); cron schedules follow the cron
-expression in the schedule's time zone, from ``anchor`` on.
+interval schedules count whole intervals from ``anchor`` (UTC); cron schedules follow the crontab
+expression (crontab's meaning, :mod:`scheduler._cron`) in the schedule's time zone, from ``anchor``
+on. Removing a schedule marks it (``removed_at``): it stops firing and is no longer listed, while
+its ledger of claimed slots stays.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from sqlalchemy import select, update
 
 from hub.errors import ConfigurationError, NotFound
 from hub.store import TenantStore
-from hub.store._tables import schedules, sources
+from hub.store._tables import schedule_ledger, schedules, sources
 
-__all__ = ["ScheduleRecord", "ScheduleStore", "all_enabled_schedules", "fire_times", "make_trigger"]
+from scheduler._cron import cron_trigger
+
+__all__ = ["LedgerEntry", "ScheduleRecord", "ScheduleStore", "all_enabled_schedules", "fire_times", "make_trigger",
+           "next_fire_times"]
 
 _TINY = timedelta(microseconds=1)
 
@@ -66,10 +71,9 @@ def make_trigger(kind: str, *, cron: str | None = None, interval_seconds: int | 
                  timezone: str = "UTC", anchor: datetime | None = None) -> Any:
     """The APScheduler 3 trigger of a schedule; a bad expression is a ConfigurationError.
 
-    ``cron`` takes five crontab fields (minute hour day month day-of-week) or six with seconds
-    first. Write days of the week as names (``mon-fri``): APScheduler numbers them from Monday.
+    ``cron`` is a crontab expression with crontab's meaning (:mod:`scheduler._cron`): five fields
+    (minute hour day month day-of-week) or six with seconds first, 0 and 7 are Sunday, names accepted.
     """
-    from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
     start = anchor or _now()
@@ -79,17 +83,7 @@ def make_trigger(kind: str, *, cron: str | None = None, interval_seconds: int | 
         return IntervalTrigger(seconds=interval_seconds, start_date=start, timezone=UTC)
     if kind != "cron" or not cron:
         raise ConfigurationError("a schedule is either cron (with an expression) or interval")
-    tz = _zone(timezone)
-    fields = cron.split()
-    if len(fields) == 5:
-        fields = ["0", *fields]
-    if len(fields) != 6:
-        raise ConfigurationError(f"invalid cron expression {cron!r}: five or six fields expected")
-    try:
-        return CronTrigger(second=fields[0], minute=fields[1], hour=fields[2], day=fields[3], month=fields[4],
-                           day_of_week=fields[5], start_date=start, timezone=tz)
-    except ValueError as exc:
-        raise ConfigurationError(f"invalid cron expression {cron!r}: {exc}") from None
+    return cron_trigger(cron, _zone(timezone), start)
 
 
 def trigger_of(schedule: ScheduleRecord) -> Any:
@@ -105,8 +99,32 @@ def fire_times(trigger: Any, after: datetime, until: datetime) -> Iterator[datet
         at = trigger.get_next_fire_time(at, at + _TINY)
 
 
-def _query() -> Any:
-    return select(schedules, sources.c.name.label("source_name")).join(sources, sources.c.id == schedules.c.source_id)
+def next_fire_times(schedule: ScheduleRecord, count: int = 5, *, after: datetime | None = None) -> list[datetime]:
+    """The schedule's next ``count`` slots after ``after`` (default: now), in UTC."""
+    trigger = trigger_of(schedule)
+    found: list[datetime] = []
+    at = trigger.get_next_fire_time(None, max(after or _now(), schedule.anchor - _TINY) + _TINY)
+    while at is not None and len(found) < count:
+        found.append(at.astimezone(UTC))
+        at = trigger.get_next_fire_time(at, at + _TINY)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One claimed slot of a schedule: who claimed it, when, and what it did."""
+
+    schedule_id: int
+    slot: datetime
+    node: str
+    claimed_at: datetime
+    outcome: str
+    run_id: int | None
+
+
+def _query(*, removed: bool = False) -> Any:
+    query = select(schedules, sources.c.name.label("source_name")).join(sources, sources.c.id == schedules.c.source_id)
+    return query if removed else query.where(schedules.c.removed_at.is_(None))
 
 
 async def all_enabled_schedules(db: Any) -> list[ScheduleRecord]:
@@ -164,7 +182,21 @@ class ScheduleStore:
         return await self.get(schedule_id)
 
     async def remove(self, schedule_id: int) -> None:
+        """Stop the schedule for good. Its row and its ledger stay (the audit of past slots)."""
         await self.get(schedule_id)
+        now = _now()
         async with self.db.begin() as conn:
-            await conn.execute(schedules.delete().where(schedules.c.tenant_id == self.tenant.tenant_id,
-                                                        schedules.c.id == schedule_id))
+            await conn.execute(update(schedules).where(schedules.c.tenant_id == self.tenant.tenant_id,
+                                                       schedules.c.id == schedule_id, schedules.c.removed_at.is_(None))
+                               .values(enabled=False, removed_at=now, updated_at=now))
+
+    async def ledger(self, schedule_id: int, *, limit: int = 100) -> list[LedgerEntry]:
+        """The latest claimed slots of a schedule, removed ones included (newest first)."""
+        async with self.db.connect() as conn:
+            owned = (await conn.execute(select(schedules.c.id).where(
+                schedules.c.tenant_id == self.tenant.tenant_id, schedules.c.id == schedule_id))).first()
+            if owned is None:
+                raise NotFound(f"no schedule {schedule_id} in tenant {self.tenant.tenant.slug!r}")
+            rows = await conn.execute(select(schedule_ledger).where(schedule_ledger.c.schedule_id == schedule_id)
+                                      .order_by(schedule_ledger.c.slot.desc()).limit(limit))
+            return [LedgerEntry(r.schedule_id, r.slot, r.node, r.claimed_at, r.outcome, r.run_id) for r in rows]

@@ -4,8 +4,10 @@ The job store is APScheduler's in-memory one, rebuilt from the ``schedules`` tab
 refreshed every ``reload_seconds`` (schedules added, changed or removed through any node). It is
 never shared between processes. When a schedule's job fires, this node claims every slot of the
 schedule due since it last looked (:func:`scheduler._ledger.claim_slot`); the slots another node
-claimed first are dropped by the ledger's unique constraint. Nothing here runs a sync: a claimed
-slot only queues a run, and workers execute it.
+claimed first are dropped by the ledger's unique constraint. At start the slots of the last
+``catchup_seconds`` are claimed at once, so a slot missed while
+every scheduler was down runs at start, not at the schedule's next firing. Nothing here runs a
+sync: a claimed slot only queues a run, and workers execute it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from hub.errors import HubError
 
@@ -41,6 +45,8 @@ class SchedulerService:
         self.checked: dict[int, datetime] = {}
         self.claimed: list[ClaimedSlot] = []
         self._scheduler: Any = None
+        #: whether the schedules were loaded once (the first load catches up on missed slots)
+        self._loaded = False
 
     async def run(self, stop: asyncio.Event) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -66,7 +72,7 @@ class SchedulerService:
         """Make the in-memory jobs match the enabled schedules in the database."""
         try:
             current = {s.id: s for s in await all_enabled_schedules(self.hub.db)}
-        except HubError as exc:
+        except (HubError, SQLAlchemyError) as exc:
             log.warning("cannot load schedules", extra={"error": str(exc)})
             return
         for schedule_id in set(self.schedules) - set(current):
@@ -74,6 +80,7 @@ class SchedulerService:
             self.schedules.pop(schedule_id)
             self.checked.pop(schedule_id, None)
         now = datetime.now(UTC)
+        initial = not self._loaded
         for schedule_id, schedule in current.items():
             known = self.schedules.get(schedule_id)
             if known is not None and known.updated_at == schedule.updated_at:
@@ -88,9 +95,22 @@ class SchedulerService:
                                                      schedule.anchor - timedelta(microseconds=1)))
             self._scheduler.add_job(self.fire, trigger, args=[schedule_id], id=_job_id(schedule_id),
                                     name=f"{schedule.source} {schedule.expression}", replace_existing=True)
+            if initial:  # catch up at start: slots missed while no scheduler ran (within catchup_seconds)
+                await self.fire(schedule_id)
+        self._loaded = True
 
     async def fire(self, schedule_id: int) -> None:
-        """Claim the schedule's slots due since this node last looked."""
+        """Claim the schedule's slots due since this node last looked.
+
+        Never raises: APScheduler would print the traceback outside the hub's (JSON) logging. A
+        database error is a warning and the slot is tried again on the next firing.
+        """
+        try:
+            await self._fire(schedule_id)
+        except Exception:  # a bug: logged (JSON, with the traceback) by the hub's logger, not APScheduler's
+            log.exception("schedule firing failed", extra={"schedule": schedule_id})
+
+    async def _fire(self, schedule_id: int) -> None:
         schedule = self.schedules.get(schedule_id)
         if schedule is None:
             return
@@ -99,9 +119,9 @@ class SchedulerService:
         for slot in fire_times(trigger_of(schedule), last, now):
             try:
                 claimed = await claim_slot(self.hub.db, schedule, slot, self.name)
-            except HubError as exc:  # try this slot again on the next firing
+            except (HubError, SQLAlchemyError) as exc:  # try this slot again on the next firing
                 log.warning("cannot claim a slot", extra={"schedule": schedule_id, "slot": slot.isoformat(),
-                                                          "error": str(exc)})
+                                                          "error": str(exc).splitlines()[0][:300]})
                 return
             self.checked[schedule_id] = slot
             if claimed is not None:

@@ -4,7 +4,7 @@ One :class:`Worker` per process. Its loop, until ``stop`` is set:
 
 1. re-queue the runs of dead workers (lease expired) -- every ``lease / 2`` seconds;
 2. claim queued runs while it has free capacity, and execute each in a task:
-   :func:`hub.sync._safeguards.run_with_safeguards` (a dry run and a hold when the source's
+   :func:`hub.sync.run_with_safeguards` (a dry run and a hold when the source's
    thresholds are exceeded, else :meth:`SyncEngine.sync` with the run's id, which resumes a run
    another worker left half done);
 3. wait ``poll_seconds`` (or until :meth:`wake`).
@@ -24,7 +24,7 @@ import socket
 from typing import Any
 
 from hub.errors import Conflict, HubError, StoreError
-from hub.sync._safeguards import run_with_safeguards
+from hub.sync import run_with_safeguards
 
 from scheduler._queue import ClaimedRun, claim_next, heartbeat, reap, release, requeue_interrupted
 from scheduler._settings import SchedulerSettings, scheduler_settings

@@ -10,7 +10,10 @@ Endpoints (Canvas REST API v1, https://canvas.instructure.com/doc/api/):
   once per course of the account
 
 Every listing is paged with ``per_page`` and followed through the ``Link: <...>; rel="next"``
-header. Throttling (``X-Rate-Limit-Remaining``, 403 Rate Limit Exceeded) is handled by
+header. One connector instance serves one run, and within it the account (also fetched by
+``check``) and the courses listing are fetched once: the ``courses`` stream, the per-course
+listings of ``sections`` and ``enrollments`` and the mappings' lookups into ``courses`` replay
+the run's copy (the courses' raw records, kept in memory until :meth:`aclose`). Throttling (``X-Rate-Limit-Remaining``, 403 Rate Limit Exceeded) is handled by
 :class:`~connectors.canvas._throttle.CanvasThrottle`. Every read is a full read (Canvas has no
 "changed since" filter on these listings).
 """
@@ -93,6 +96,7 @@ class CanvasConnector(HttpConnector):
     def __init__(self, config: ConnectorConfig, *, client_options: Mapping[str, Any] | None = None) -> None:
         super().__init__(config, client_options=client_options)
         self._account: dict[str, Any] | None = None
+        self._courses: list[RawRecord] | None = None
 
     @property
     def settings(self) -> CanvasConfig:
@@ -134,10 +138,32 @@ class CanvasConnector(HttpConnector):
                 yield RawRecord(item, ref=f"GET {page.info.url} #{number}")
 
     async def account(self) -> dict[str, Any]:
-        """The configured account (fetched once): its numeric ``id`` is the org of every user."""
+        """The configured account (fetched once per run): its numeric ``id`` is the org of every user."""
         if self._account is None:
             self._account = await self.client.get_json(self._account_path())
         return self._account
+
+    async def courses(self) -> AsyncIterator[RawRecord]:
+        """The account's courses, listed from Canvas on the run's first complete read, replayed after.
+
+        A read stopped half way (an error, a consumer that stops early) keeps nothing, so the next
+        read lists again from the start.
+        """
+        if self._courses is not None:
+            for record in self._courses:
+                yield record
+            return
+        listed: list[RawRecord] = []
+        async for record in self._listing(f"{self._account_path()}/courses"):
+            listed.append(record)
+            yield record
+        self._courses = listed
+
+    async def aclose(self) -> None:
+        """Close the run's client and forget what the run fetched."""
+        self._account = None
+        self._courses = None
+        await super().aclose()
 
     # --- the contract ------------------------------------------------------------------------------
 
@@ -162,6 +188,7 @@ class CanvasConnector(HttpConnector):
                 "check the base URL",
                 {"base_url": cfg.base_url},
             )
+        self._account = dict(account)  # the run's accounts and users streams use it, not a second GET
         return CheckResult(
             True,
             f"Canvas at {cfg.base_url}: account {account.get('name')!r} (id {account['id']}) is readable",
@@ -182,10 +209,10 @@ class CanvasConnector(HttpConnector):
             async for record in self._listing(f"{self._account_path()}/users", {"include[]": "email"}):
                 yield RawRecord({**record.data, CONTEXT_KEY: context}, record.ref)
         elif stream == "courses":
-            async for record in self._listing(f"{self._account_path()}/courses"):
+            async for record in self.courses():
                 yield record
         elif stream in ("sections", "enrollments"):
-            async for course in self._listing(f"{self._account_path()}/courses"):
+            async for course in self.courses():
                 course_id = course.data.get("id")
                 if course_id is None:
                     yield RawRecord(course.data, course.ref, "course without an id")

@@ -22,6 +22,7 @@ __all__ = [
     "OAI_NS",
     "OaiError",
     "OaiPaging",
+    "PAGE_MAX_BYTES",
     "RepositoryInfo",
     "ListInfo",
     "format_datestamp",
@@ -50,6 +51,9 @@ _ADVICE = {
 }
 #: errors that a later run may not hit again
 _RETRYABLE = frozenset({"badResumptionToken"})
+#: default cap of one response of the library connectors (``max_response_bytes``): a page is parsed
+#: whole into an lxml tree, several times the size of its bytes (docs/connectors/oai-pmh.md)
+PAGE_MAX_BYTES = 16 * 1024 * 1024
 
 
 class OaiError(ConnectorError):

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 
 from connectors.library._oai import (
     OAI_NS,
+    PAGE_MAX_BYTES,
     RepositoryInfo,
     format_datestamp,
     list_records,
@@ -56,6 +57,8 @@ class OaiPmhConfig(HttpSourceConfig):
     set_spec: str | None = Field(default=None, min_length=1, description="Harvest only this set (setSpec).")
     from_date: date | None = Field(default=None, description="Harvest only records changed on or after this day.")
     until_date: date | None = Field(default=None, description="Harvest only records changed on or before this day.")
+    max_response_bytes: int = Field(default=PAGE_MAX_BYTES, ge=1024,
+                                    description="Largest ListRecords page read, in bytes (16 MiB).")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> OaiPmhConfig:
@@ -86,7 +89,10 @@ class OaiPmhConnector(HttpConnector):
                                       **self._client_options)
 
     def streams(self) -> Sequence[StreamSpec]:
-        return (StreamSpec("records", "LibraryItem", "Records of the repository, deleted ones as tobedeleted."),)
+        # A record changed or deleted while the list is paged through is listed again, later (its
+        # datestamp moved past the resumption token): the last copy is the current one.
+        return (StreamSpec("records", "LibraryItem", "Records of the repository, deleted ones as tobedeleted.",
+                           duplicates="last_wins"),)
 
     async def identify(self) -> RepositoryInfo:
         if self._info is None:

@@ -17,6 +17,7 @@ import httpx
 from lxml import etree
 from pydantic import Field
 
+from connectors.library._oai import PAGE_MAX_BYTES
 from connectors.library._records import UnsupportedFormat, metadata_to_flat
 from hub.sdk import (
     CheckResult,
@@ -170,6 +171,8 @@ class SruConfig(HttpSourceConfig):
     record_schema: str = Field(default="marcxml", min_length=1, description="marcxml, dc, or the server's name for them.")
     version: Literal["1.1", "1.2", "2.0"] = "1.2"
     maximum_records: int = Field(default=50, ge=1, le=1000, description="Records per page (maximumRecords).")
+    max_response_bytes: int = Field(default=PAGE_MAX_BYTES, ge=1024,
+                                    description="Largest searchRetrieve page read, in bytes (16 MiB).")
 
 
 class SruConnector(HttpConnector):

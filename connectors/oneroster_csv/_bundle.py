@@ -22,6 +22,7 @@ from typing import TextIO
 from hub.sdk import SourceDataError
 
 from ._columns import FILES
+from ._damage import ERROR_HANDLER, register
 
 __all__ = ["MODES", "SUPPORTED_VERSIONS", "Bundle", "Manifest", "open_bundle"]
 
@@ -75,18 +76,25 @@ class Bundle:
         return str(Path(self.where) / member)
 
     @contextmanager
-    def open_text(self, filename: str) -> Iterator[TextIO]:
-        """A text stream over one file of the bundle (UTF-8, BOM stripped, newlines left to csv)."""
+    def open_text(self, filename: str, *, strict: bool = False) -> Iterator[TextIO]:
+        """A text stream over one file of the bundle (UTF-8, BOM stripped, newlines left to csv).
+
+        A byte that is not UTF-8 does not stop the stream: it becomes a lone surrogate that the
+        reader reports as an error of its row (see :mod:`._damage`); with ``strict`` it raises.
+        """
         member = self._members.get(filename.lower())
         if member is None:
             raise SourceDataError(f"{filename} is missing", where=self.where)
+        register()
+        errors = "strict" if strict else ERROR_HANDLER
         try:
             if self._zip is not None:
                 raw = self._zip.open(member)
-                stream: TextIO = io.TextIOWrapper(raw, encoding=ENCODING, newline="")
+                stream: TextIO = io.TextIOWrapper(raw, encoding=ENCODING, errors=errors, newline="")
             else:
                 assert self._root is not None
-                stream = open(self._root / member, encoding=ENCODING, newline="")  # noqa: SIM115
+                stream = open(self._root / member, encoding=ENCODING, errors=errors,  # noqa: SIM115
+                              newline="")
         except READ_ERRORS as exc:
             raise SourceDataError(f"cannot open {filename}: {exc}", where=self.where) from exc
         stream._CHUNK_SIZE = _CHUNK  # type: ignore[attr-defined]  # fewer, larger decode steps
@@ -128,7 +136,7 @@ class Bundle:
                                   where=self.where)
         props: dict[str, str] = {}
         try:
-            with self.open_text("manifest.csv") as fh:
+            with self.open_text("manifest.csv", strict=True) as fh:
                 for row in csv.reader(fh):
                     if len(row) < 2 or not row[0].strip():
                         continue

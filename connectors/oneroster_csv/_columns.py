@@ -112,8 +112,9 @@ STREAM_FILES: tuple[str, ...] = (
     "orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics",
 )
 
-#: 1.1 columns with no 1.2 column of the same meaning, per file (kept under these names while reading)
-LEGACY: dict[str, tuple[str, ...]] = {"users": ("orgSourcedIds", "role")}
+#: 1.1 columns with no 1.2 column of the same meaning, and a vendor's ``userId`` (whose plain values
+#: are not ``{type:identifier}`` pairs), per file (kept under these names while reading)
+LEGACY: dict[str, tuple[str, ...]] = {"users": ("orgSourcedIds", "role", "userId")}
 
 #: columns never passed on, whatever the file (credentials)
 DROPPED: frozenset[str] = frozenset({"password"})
@@ -160,7 +161,6 @@ _ALIASES: dict[str, dict[str, str]] = {
         "mail": "email",
         "enabled": "enabledUser",
         "userenabled": "enabledUser",
-        "userid": "userIds",
         "agentsourceids": "agentSourcedIds",
         "agentsourcedid": "agentSourcedIds",
         "orgsourceids": "orgSourcedIds",

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from hub.sdk import (
     CheckResult,
@@ -22,6 +22,7 @@ from hub.sdk import (
 from ._bundle import Bundle, open_bundle
 from ._columns import STREAM_FILES
 from ._reader import iter_records, read_header, user_transform
+from ._tolerance import Note, tolerance
 
 __all__ = ["OneRosterCsvConfig", "OneRosterCsvConnector"]
 
@@ -42,7 +43,22 @@ _TARGETS = {
 class OneRosterCsvConfig(ConnectorConfig):
     """Where the bundle is: a folder holding manifest.csv and the CSV files, or a .zip of them."""
 
-    path: str = Field(min_length=1, description="Folder or .zip file of a OneRoster 1.1 / 1.2 CSV bundle.")
+    #: a server path: through the API it is relative to the tenant's import directory (hub.imports)
+    path: str = Field(min_length=1, max_length=4096, json_schema_extra={"x-fediflow-file": True},
+                      description="Folder or .zip file of a OneRoster 1.1 / 1.2 CSV bundle (through the API: "
+                                  "relative to the tenant's import directory).")
+    date_format: str | None = Field(
+        default=None, max_length=64,
+        description="The source's own date format (Python strptime, e.g. %m/%d/%Y for 1/05/2023): dates "
+        "that are not ISO 8601 are read with it, each with a warning. Unset: such dates are record errors.",
+    )
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format_has_fields(cls, value: str | None) -> str | None:
+        if value is not None and not all(part in value for part in ("%d", "%m")) and "%j" not in value:
+            raise ValueError("a date format needs %d and %m (or %j), e.g. %m/%d/%Y")
+        return value
 
 
 class OneRosterCsvConnector(Connector):
@@ -71,19 +87,31 @@ class OneRosterCsvConnector(Connector):
         return self._bundle
 
     async def check(self) -> CheckResult:
+        """Whether the bundle opens and its manifest is usable (else not ok: a sync cannot start).
+
+        A file whose header cannot be read is no reason to refuse the bundle: a sync stops that
+        file's stream only. Such files are named in the message and in ``details["problems"]``.
+        """
+        problems: dict[str, str] = {}
         try:
             with open_bundle(self.path) as bundle:
                 manifest = bundle.manifest
                 present = {name: mode for name, mode in manifest.modes.items() if mode != "absent"}
                 for name in present:
-                    read_header(bundle, name, manifest.oneroster_version)
+                    try:
+                        read_header(bundle, name, manifest.oneroster_version)
+                    except SourceDataError as exc:
+                        problems[name] = str(exc)
         except SourceDataError as exc:
             return CheckResult(False, str(exc), {"path": self.path})
         files = ", ".join(f"{name}.csv ({mode})" for name, mode in present.items()) or "no data files"
+        message = f"OneRoster {manifest.oneroster_version} bundle at {self.path}: {files}"
+        if problems:
+            message += "; not readable, a sync skips them: " + "; ".join(problems.values())
         return CheckResult(
             True,
-            f"OneRoster {manifest.oneroster_version} bundle at {self.path}: {files}",
-            {"path": self.path, "version": manifest.oneroster_version, "files": present},
+            message,
+            {"path": self.path, "version": manifest.oneroster_version, "files": present, "problems": problems},
         )
 
     async def fingerprint(self, stream: str) -> str | None:
@@ -112,8 +140,11 @@ class OneRosterCsvConnector(Connector):
         state.complete = mode == "bulk"
         version = manifest.oneroster_version
         errors: list[RawRecord] = []
-        transform = user_transform(bundle, version, errors) if stream == "users" else None
-        records = iter_records(bundle, stream, version, transform)
+        notes: list[Note] = []
+        transform = user_transform(bundle, version, errors, notes) if stream == "users" else None
+        assert isinstance(self.config, OneRosterCsvConfig)
+        tolerate = tolerance(stream, self.config.date_format)
+        records = iter_records(bundle, stream, version, transform, tolerate, notes)
         # the header is checked (and may raise) before anything is yielded
         first = next(records, None)
         for rec in errors:

@@ -20,6 +20,7 @@ from hub.api.deps import HubDep, TenantStoreDep
 from hub.api.guards import ADMIN, READ, WRITE
 from hub.context import Hub  # noqa: F401
 from hub.errors import NotFound
+from hub.imports import Shield, TenantImports
 from hub.sdk import StreamState
 from hub.store import TenantRecord
 
@@ -89,17 +90,20 @@ class MappingController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 5,
     ) -> PreviewOut:
         from hub.mapping import preview
-        from hub.sync._lookups import build_lookup_tables
+        from hub.sync import build_lookup_tables
 
         record = await tenant_store.get_source(source)
         if record.connector != connector:
             raise NotFound(f"source {source!r} does not use connector {connector!r}")
         cls = hub.plugins.connector(record.connector)
         mapping = hub.mappings.get(connector, stream, tenant_store.tenant.slug)
-        instance = cls(await tenant_store.source_config(record, cls.config_model))
+        config = await tenant_store.source_config(record, cls.config_model)
+        instance = cls(config)
         try:
-            tables = await build_lookup_tables(instance, mapping, {}) if mapping.lookups else None
-            rows = await preview(mapping, instance.read(stream, StreamState(full_refresh=True)), limit, tables)
+            # file sources: no oracle on server paths outside the tenant's import directory (hub.imports)
+            with Shield(TenantImports(hub.settings, tenant_store.tenant.slug), cls.config_model, config):
+                tables = await build_lookup_tables(instance, mapping, {}) if mapping.lookups else None
+                rows = await preview(mapping, instance.read(stream, StreamState(full_refresh=True)), limit, tables)
         finally:
             await instance.aclose()
         return PreviewOut(connector, stream, source, mapping.target,

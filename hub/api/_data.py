@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Literal
 
 from litestar import Controller, get
 from litestar.params import FromPath, FromQuery, PathParameter, QueryParameter
@@ -13,6 +14,7 @@ from hub.api._shapes import (
     ChangesPage,
     EntityOut,
     EntityPage,
+    LinkedOut,
     RunErrorOut,
     RunErrorPage,
     RunOut,
@@ -21,7 +23,7 @@ from hub.api.deps import HubDep, TenantStoreDep
 from hub.api.guards import READ
 from hub.context import Hub
 from hub.errors import NotFound
-from hub.store import EntityRecord, RunRecord
+from hub.store import EntityLinks, EntityRecord, LinkedRecord, RunRecord, TenantStore
 
 __all__ = ["ChangeController", "EntityController", "RunController", "cap"]
 
@@ -31,6 +33,9 @@ _MAX_OFFSET = 2**31 - 1
 Limit = Annotated[int, QueryParameter(ge=1, le=_HARD_MAX, description="Page size (capped at the hub's max_page_size)")]
 Offset = Annotated[int, QueryParameter(ge=0, le=_MAX_OFFSET)]
 RunId = Annotated[int, PathParameter(ge=1, le=2**62)]
+Severity = Annotated[Literal["error", "warning"] | None, QueryParameter(
+    description="Only entries of this severity: 'error' (the record was not kept) or 'warning' (kept, with "
+                "a problem such as a reference to a missing or tobedeleted object); both when absent")]
 _R = problem_responses(400, 401, 403, 404, 429, 500)
 
 
@@ -40,7 +45,8 @@ def cap(hub: HubDep, limit: int) -> int:
 
 def run_out(run: RunRecord) -> RunOut:
     return RunOut(run.id, run.source, run.status, run.dry_run, run.full_refresh, run.created, run.updated,
-                  run.deleted, run.unchanged, run.errors, {k: dict(v) for k, v in run.per_stream.items()},
+                  run.deleted, run.unchanged, run.errors, run.warnings,
+                  {k: dict(v) for k, v in run.per_stream.items()},
                   run.message, run.attempts, run.queued_at, run.started_at, run.finished_at, run.duration_seconds)
 
 
@@ -58,12 +64,14 @@ class RunController(Controller):
     async def get_run(self, run_id: RunId, tenant_store: TenantStoreDep) -> RunOut:
         return run_out(await tenant_store.get_run(run_id))
 
-    @get("/{run_id:int}/errors", summary="A run's per-record errors (paged)", responses=_R)
-    async def run_errors(self, run_id: RunId, tenant_store: TenantStoreDep,
-                         hub: HubDep, offset: Offset = 0, limit: Limit = 100) -> RunErrorPage:
+    @get("/{run_id:int}/errors", summary="A run's per-record errors and warnings (paged)", responses=_R)
+    async def run_errors(self, run_id: RunId, tenant_store: TenantStoreDep, hub: HubDep, offset: Offset = 0,
+                         limit: Limit = 100, severity: Severity = None) -> RunErrorPage:
         limit = cap(hub, limit)
-        total, rows = await tenant_store.run_errors(run_id, limit=limit, offset=offset)
-        return RunErrorPage(run_id, total, offset, limit, [RunErrorOut(e.stream, e.ref, e.field, e.message) for e in rows])
+        total, rows = await tenant_store.run_errors(run_id, limit=limit, offset=offset, severity=severity)
+        items = [RunErrorOut(e.stream, e.ref, e.field, e.message, "warning" if e.severity == "warning" else "error")
+                 for e in rows]
+        return RunErrorPage(run_id, total, offset, limit, items)
 
 
 class ChangeController(Controller):
@@ -89,9 +97,16 @@ class ChangeController(Controller):
         return ChangesPage(after, items[-1].seq if items else after, items)
 
 
-def _entity_out(entity: EntityRecord) -> EntityOut:
+def _entity_out(entity: EntityRecord, source_names: Mapping[int, str],
+                links: Sequence[LinkedRecord] = ()) -> EntityOut:
     return EntityOut(entity.type, entity.stable_id, entity.version, entity.status, dict(entity.data),
-                     entity.created_at, entity.updated_at)
+                     entity.created_at, entity.updated_at,
+                     source_names.get(entity.source_id) if entity.source_id is not None else None,
+                     [LinkedOut(r.type, r.sourcedId, r.source, r.primary) for r in links])
+
+
+async def _source_names(tenant_store: TenantStore) -> dict[int, str]:
+    return {s.id: s.name for s in await tenant_store.list_sources()}
 
 
 def _known_type(hub: HubDep, type_: str) -> str:
@@ -112,10 +127,14 @@ class EntityController(Controller):
         limit = cap(hub, limit)
         total = await tenant_store.count_entities(type_)
         rows = await tenant_store.list_entities(type_, limit=limit, offset=offset)
-        return EntityPage(type_, total, offset, limit, [_entity_out(e) for e in rows])
+        names = await _source_names(tenant_store)
+        return EntityPage(type_, total, offset, limit, [_entity_out(e, names) for e in rows])
 
     @get("/{type_name:str}/{stable_id:str}", summary="One entity by its stable id", responses=_R)
     async def get_entity(self, type_name: FromPath[str], stable_id: FromPath[str], tenant_store: TenantStoreDep, hub: HubDep) -> EntityOut:
-        return _entity_out(await tenant_store.get_entity(_known_type(hub, type_name), stable_id))
+        """With the record's source and, when records of several sources are linked as one, that group."""
+        entity = await tenant_store.get_entity(_known_type(hub, type_name), stable_id)
+        links = await EntityLinks(tenant_store).group_of(entity.type, entity.stable_id)
+        return _entity_out(entity, await _source_names(tenant_store), links)
 
 

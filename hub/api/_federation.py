@@ -6,7 +6,9 @@ Public routes (no bearer token; HTTP Signatures where it matters)::
     GET  /.well-known/nodeinfo   GET /nodeinfo/2.1
     GET  /ap/actors/{username}[/outbox|/followers|/following]
     POST /ap/actors/{username}/inbox   POST /ap/inbox (shared inbox)
-    GET  /ap/objects/{tenant}/{type}/{sourcedId}
+    GET  /ap/objects/{tenant}/{type}/{sourcedId}              (410 with a Tombstone once deleted)
+    GET  /ap/actors/{username}/activities/{seq}[/note]   GET /ap/actors/{username}/notes/{seq}
+    GET  /ap/actors/{username}/backfills/{run}/{n}
 
 Admin API (bearer token, role admin, the caller's tenant)::
 
@@ -30,6 +32,7 @@ from hub.api._problems import problem_responses
 from hub.api.deps import HubDep, TenantStoreDep
 from hub.api.guards import ADMIN
 from hub.federation import (
+    ActivityPart,
     Federation,
     FollowerRecord,
     FollowingRecord,
@@ -99,7 +102,8 @@ async def nodeinfo(hub: HubDep) -> Response[bytes]:
 class ActorController(Controller):
     path = "/ap"
     tags = ["federation"]
-    opt = _PUBLIC
+    #: rate limited per remote server: host[:port] of the HTTP signature's keyId (hub.api._ratelimit)
+    opt = {**_PUBLIC, "rate_limit": "federation"}
 
     @get("/actors/{username:str}", summary="An actor", responses=problem_responses(401, 404))
     async def actor(self, request: Request[Any, Any, Any], hub: HubDep, username: FromPath[str]) -> Response[bytes]:
@@ -142,12 +146,47 @@ class ActorController(Controller):
         return Response(b"", status_code=202)
 
     @get("/objects/{tenant:str}/{type_name:str}/{stable_id:str}", summary="A catalogue object",
-         responses=problem_responses(401, 403, 404))
+         responses=problem_responses(401, 404, 410))
     async def object(self, request: Request[Any, Any, Any], hub: HubDep, tenant: FromPath[str],
                      type_name: FromPath[str], stable_id: FromPath[str]) -> Response[bytes]:
         fed = Federation(hub)
         reader = await _reader(request, fed, required=fed.is_personal(type_name))
-        return _as(request, await fed.object_document(tenant, type_name, stable_id, reader))
+        doc = await fed.object_document(tenant, type_name, stable_id, reader)
+        return _as(request, doc, status=410 if doc["type"] == "Tombstone" else 200)  # deleted (ActivityPub 6.4)
+
+    @get("/actors/{username:str}/activities/{seq:int}", summary="An activity of an actor",
+         responses=problem_responses(401, 404))
+    async def activity(self, request: Request[Any, Any, Any], hub: HubDep, username: FromPath[str],
+                       seq: FromPath[int]) -> Response[bytes]:
+        return await _minted(request, hub, username, seq, "activity")
+
+    @get("/actors/{username:str}/activities/{seq:int}/note", summary="The Create of a Note of an actor",
+         responses=problem_responses(401, 404))
+    async def note_create(self, request: Request[Any, Any, Any], hub: HubDep, username: FromPath[str],
+                          seq: FromPath[int]) -> Response[bytes]:
+        return await _minted(request, hub, username, seq, "note-create")
+
+    @get("/actors/{username:str}/notes/{seq:int}", summary="A Note of an actor", responses=problem_responses(401, 404))
+    async def note(self, request: Request[Any, Any, Any], hub: HubDep, username: FromPath[str],
+                   seq: FromPath[int]) -> Response[bytes]:
+        return await _minted(request, hub, username, seq, "note")
+
+    @get("/actors/{username:str}/backfills/{run:str}/{number:int}", summary="A backfill activity (its follower only)",
+         responses=problem_responses(401, 404))
+    async def backfill(self, request: Request[Any, Any, Any], hub: HubDep, username: FromPath[str],
+                       run: FromPath[str], number: FromPath[int]) -> Response[bytes]:
+        fed = Federation(hub)
+        reader = await _reader(request, fed, required=True)
+        return _as(request, await fed.backfill_document(username, run, number, reader))
+
+
+async def _minted(request: Request[Any, Any, Any], hub: Any, username: str, seq: int,
+                  part: ActivityPart) -> Response[bytes]:
+    """An activity or Note the outbox lists; the roster actor's only to signed fetches of approved followers."""
+    fed = Federation(hub)
+    name = parse_username(username)
+    reader = await _reader(request, fed, required=name is not None and not name.public)
+    return _as(request, await fed.activity_document(username, seq, part, reader))
 
 
 # --- admin API ---------------------------------------------------------------------------------

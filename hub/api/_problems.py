@@ -29,6 +29,8 @@ from hub.errors import (
     RecordError,
     SourceDataError,
     StoreError,
+    UploadRefused,
+    UploadTooLarge,
 )
 from hub.logging import request_id_var
 
@@ -58,6 +60,8 @@ _STATUS: tuple[tuple[type[HubError], int], ...] = (
     (MappingError, 422),
     (RecordError, 422),
     (StoreError, 503),
+    (UploadTooLarge, 413),
+    (UploadRefused, 422),
 )
 _TITLES = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",

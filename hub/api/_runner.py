@@ -12,7 +12,7 @@ import logging
 
 from hub.errors import HubError
 from hub.store import RunRecord, TenantStore
-from hub.sync._safeguards import run_with_safeguards
+from hub.sync import run_with_safeguards
 
 __all__ = ["RunLauncher"]
 

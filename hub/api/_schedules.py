@@ -15,7 +15,7 @@ from hub.api._problems import problem_responses
 from hub.api._shapes import RunOut
 from hub.api.deps import PrincipalDep, TenantStoreDep
 from hub.api.guards import READ, WRITE
-from hub.sync._safeguards import (
+from hub.sync import (
     HoldRecord,
     Safeguards,
     approve_run,
@@ -26,7 +26,7 @@ from hub.sync._safeguards import (
     list_holds,
     set_safeguards,
 )
-from scheduler import ScheduleRecord, ScheduleStore
+from scheduler import ScheduleRecord, ScheduleStore, next_fire_times
 
 __all__ = ["schedules_router"]
 
@@ -37,7 +37,8 @@ Id = Annotated[int, PathParameter(ge=1, le=2**62)]
 
 
 class ScheduleCreate(BaseModel):
-    """Exactly one of ``cron`` (five crontab fields, or six with seconds first) and ``interval_seconds``."""
+    """Exactly one of ``cron`` (five crontab fields, or six with seconds first, read as crontab reads
+    them: 0 and 7 are Sunday, names accepted) and ``interval_seconds``."""
 
     model_config = _IN
     source: str = Field(min_length=1, max_length=128)
@@ -82,6 +83,8 @@ class ScheduleOut:
     enabled: bool
     created_at: datetime
     updated_at: datetime
+    #: the next slot (UTC); null when the schedule is disabled
+    next_run_at: datetime | None = None
 
 
 @dataclass
@@ -108,8 +111,9 @@ class HoldOut:
 
 
 def _schedule_out(s: ScheduleRecord) -> ScheduleOut:
+    upcoming = next_fire_times(s, 1) if s.enabled else []
     return ScheduleOut(s.id, s.source, s.kind, s.cron, s.interval_seconds, s.timezone, s.full_refresh, s.enabled,
-                       s.created_at, s.updated_at)
+                       s.created_at, s.updated_at, upcoming[0] if upcoming else None)
 
 
 def _safeguards_out(source: str, s: Safeguards) -> SafeguardsOut:
@@ -146,7 +150,8 @@ class ScheduleController(Controller):
                              tenant_store: TenantStoreDep) -> ScheduleOut:
         return _schedule_out(await ScheduleStore(tenant_store).set_enabled(schedule_id, data.enabled))
 
-    @delete("/{schedule_id:int}", summary="Remove a schedule", guards=[WRITE], responses=_RW)
+    @delete("/{schedule_id:int}", summary="Remove a schedule (its ledger of past slots is kept)", guards=[WRITE],
+            responses=_RW)
     async def remove_schedule(self, schedule_id: Id, tenant_store: TenantStoreDep) -> None:
         await ScheduleStore(tenant_store).remove(schedule_id)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,12 +44,27 @@ class TenantCreate(BaseModel):
     name: str | None = Field(default=None, max_length=255)
 
 
+class SourceOptionsIn(BaseModel):
+    """Hub-level source options to set (docs/identity.md); fields left out keep their value."""
+
+    model_config = _IN
+    id_prefix: str | None = Field(default=None, description="Prefix of the source's sourcedIds and references")
+    precedence: int | None = Field(default=None, description="Among linked records, the lowest is shown")
+    references: Literal["warn", "reject"] | None = Field(
+        default=None, description="What happens to a record whose reference points at a missing object")
+
+    def given(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 class SourceCreate(BaseModel):
     model_config = _IN
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
     connector: str = Field(min_length=1, max_length=128)
     config: dict[str, Any] = Field(default_factory=dict, description="Validated by the connector's config model")
     enabled: bool = True
+    options: SourceOptionsIn | None = Field(
+        default=None, description="Without an id_prefix: none for the tenant's first source, 'NAME:' for later ones")
 
 
 class SourcePut(BaseModel):
@@ -66,6 +81,7 @@ class SourcePatch(BaseModel):
     model_config = _IN
     config: dict[str, Any] | None = None
     enabled: bool | None = None
+    options: SourceOptionsIn | None = None
 
 
 # --- output --------------------------------------------------------------------------------------
@@ -89,6 +105,8 @@ class SourceOut:
     secret_fields: list[str]
     created_at: datetime
     updated_at: datetime
+    #: hub-level options: id_prefix, precedence, references (docs/identity.md)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,7 +130,6 @@ class ConnectorOut:
     name: str
     kind: str
     title: str
-    supports_write: bool
     streams: list[StreamOut]
     #: JSON Schema of the config; secret fields are ``writeOnly``
     config_schema: dict[str, Any]
@@ -166,6 +183,8 @@ class RunOut:
     deleted: int
     unchanged: int
     errors: int
+    #: records kept with a problem (a reference to a missing or tobedeleted object ...)
+    warnings: int
     per_stream: dict[str, dict[str, int]]
     message: str | None
     attempts: int
@@ -189,6 +208,8 @@ class RunErrorOut:
     ref: str
     field: str | None
     message: str
+    #: "error": the record was not kept; "warning": it was kept, with this problem
+    severity: Literal["error", "warning"]
 
 
 @dataclass
@@ -222,6 +243,16 @@ class ChangesPage:
 
 
 @dataclass
+class LinkedOut:
+    """A record of a group of linked records (hub.identity): the one shown has ``primary``."""
+
+    type: str
+    id: str
+    source: str | None
+    primary: bool
+
+
+@dataclass
 class EntityOut:
     type: str
     id: str
@@ -230,6 +261,10 @@ class EntityOut:
     data: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    #: the source that produced the record (None once that source was removed)
+    source: str | None = None
+    #: the records of other sources linked with this one, itself included (empty when unlinked)
+    links: list[LinkedOut] = field(default_factory=list)
 
 
 @dataclass

@@ -24,19 +24,35 @@ from hub.api.deps import HubDep, TenantStoreDep
 from hub.api.guards import READ, WRITE
 from hub.context import Hub
 from hub.errors import Conflict, NotFound
+from hub.imports import Shield, TenantImports
 from hub.sdk import Connector, secret_fields
-from hub.store import SourceRecord, TenantStore
+from hub.store import SourceRecord, TenantStore, parse_source_options
 
 __all__ = ["ConnectorController", "SourceController", "config_schema", "source_out"]
 
 SECRET_MASK = "***"
 
 
-def source_out(source: SourceRecord) -> SourceOut:
+def imports_of(hub: Hub, tenant_store: TenantStore) -> TenantImports:
+    """The caller's tenant import directory (paths given through the API are relative to it)."""
+    return TenantImports(hub.settings, tenant_store.tenant.slug)
+
+
+def _model(hub: Hub, connector: str) -> type[BaseModel] | None:
+    try:
+        return hub.plugins.connector(connector).config_model
+    except NotFound:
+        return None
+
+
+def source_out(source: SourceRecord, hub: Hub | None = None, tenant_store: TenantStore | None = None) -> SourceOut:
+    """The API shape of a source: secrets masked, file paths inside the tenant's import directory relative to it."""
     config = dict(source.config)
+    if hub is not None and tenant_store is not None:
+        config = imports_of(hub, tenant_store).display_config(_model(hub, source.connector), config)
     config.update({name: SECRET_MASK for name in source.secret_names})
     return SourceOut(source.name, source.connector, source.enabled, config, sorted(source.secret_names),
-                     source.created_at, source.updated_at)
+                     source.created_at, source.updated_at, source.options.model_dump())
 
 
 def _validate(cls: type[Connector], raw: dict[str, Any]) -> BaseModel:
@@ -80,37 +96,48 @@ class SourceController(Controller):
     guards = [READ]
 
     @get("/", summary="List sources", responses=_R)
-    async def list_sources(self, tenant_store: TenantStoreDep) -> list[SourceOut]:
-        return [source_out(s) for s in await tenant_store.list_sources()]
+    async def list_sources(self, tenant_store: TenantStoreDep, hub: HubDep) -> list[SourceOut]:
+        return [source_out(s, hub, tenant_store) for s in await tenant_store.list_sources()]
 
     @post("/", summary="Add a source", guards=[WRITE], responses=problem_responses(409, 413, 422))
     async def create_source(self, data: JSONBody[SourceCreate], tenant_store: TenantStoreDep, hub: HubDep) -> SourceOut:
-        """The config is validated by the connector's own model; secret fields are encrypted at rest."""
+        """The config is validated by the connector's own model; secret fields are encrypted at rest.
+
+        File paths (``x-fediflow-file`` fields, such as ``oneroster_csv``'s ``path``) are relative to the
+        tenant's import directory; absolute paths, ``..`` and symlinks leading out are refused (422).
+        """
         cls = _connector(hub, data.connector)
-        config = _validate(cls, data.config)
-        source = await tenant_store.add_source(data.name, data.connector, config)
+        config = imports_of(hub, tenant_store).confine_config(_validate(cls, data.config))
+        options = None
+        if data.options is not None and data.options.given():
+            first = not await tenant_store.list_sources()
+            options = parse_source_options({"id_prefix": "" if first else f"{data.name}:", **data.options.given()})
+        source = await tenant_store.add_source(data.name, data.connector, config, options)
         if not data.enabled:
             source = await tenant_store.update_source(source.name, config, enabled=False)
-        return source_out(source)
+        return source_out(source, hub, tenant_store)
 
     @get("/{name:str}", summary="Show a source", responses=_R)
-    async def get_source(self, name: FromPath[str], tenant_store: TenantStoreDep) -> SourceOut:
-        return source_out(await tenant_store.get_source(name))
+    async def get_source(self, name: FromPath[str], tenant_store: TenantStoreDep, hub: HubDep) -> SourceOut:
+        return source_out(await tenant_store.get_source(name), hub, tenant_store)
 
     @put("/{name:str}", summary="Replace a source's config", guards=[WRITE], responses=problem_responses(413, 422))
     async def replace_source(self, name: FromPath[str], data: JSONBody[SourcePut], tenant_store: TenantStoreDep, hub: HubDep) -> SourceOut:
         source = await tenant_store.get_source(name)
-        config = _validate(_connector(hub, source.connector), data.config)
-        return source_out(await tenant_store.update_source(name, config, enabled=data.enabled))
+        config = imports_of(hub, tenant_store).confine_config(_validate(_connector(hub, source.connector), data.config))
+        return source_out(await tenant_store.update_source(name, config, enabled=data.enabled), hub, tenant_store)
 
     @patch("/{name:str}", summary="Change some config fields", guards=[WRITE], responses=problem_responses(413, 422))
     async def patch_source(self, name: FromPath[str], data: JSONBody[SourcePatch], tenant_store: TenantStoreDep, hub: HubDep) -> SourceOut:
         source = await tenant_store.get_source(name)
         cls = _connector(hub, source.connector)
-        values = await _full_config(tenant_store, source, cls)
-        values.update(data.config or {})
-        config = _validate(cls, values)
-        return source_out(await tenant_store.update_source(name, config, enabled=data.enabled))
+        stored = await _full_config(tenant_store, source, cls)
+        values = {**stored, **(data.config or {})}
+        # file fields the patch leaves alone keep their stored (already checked, or host-set) value
+        config = imports_of(hub, tenant_store).confine_config(_validate(cls, values), keep=stored)
+        if data.options is not None and data.options.given():
+            await tenant_store.set_source_options(name, parse_source_options(data.options.given(), source.options))
+        return source_out(await tenant_store.update_source(name, config, enabled=data.enabled), hub, tenant_store)
 
     @delete("/{name:str}", summary="Remove a source", guards=[WRITE], status_code=204, responses=_R)
     async def delete_source(self, name: FromPath[str], tenant_store: TenantStoreDep) -> None:
@@ -121,12 +148,18 @@ class SourceController(Controller):
     async def check_source(self, name: FromPath[str], tenant_store: TenantStoreDep, hub: HubDep) -> CheckOut:
         source = await tenant_store.get_source(name)
         cls = hub.plugins.connector(source.connector)
-        connector = cls(await tenant_store.source_config(source, cls.config_model))
+        config = await tenant_store.source_config(source, cls.config_model)
+        shield = Shield(imports_of(hub, tenant_store), cls.config_model, config)
+        connector = cls(config)
         try:
-            result = await connector.check()
+            with shield:
+                result = await connector.check()
         finally:
             await connector.aclose()
-        return CheckOut(result.ok, result.message, dict(result.details))
+        if result.ok and shield.outside:  # a path the host set through the CLI, and it works
+            return CheckOut(True, result.message, dict(result.details))
+        # inside: precise, relative messages; outside: one message whatever is wrong (no oracle)
+        return CheckOut(result.ok, shield.message(result.message), shield.details(dict(result.details)))
 
     @post("/{name:str}/sync", summary="Start a sync (or a dry run)", guards=[WRITE], status_code=202,
           responses=problem_responses(409))
@@ -176,8 +209,7 @@ def _streams(hub: HubDep, cls: type[Connector]) -> list[StreamOut]:
 
 
 def _connector_out(hub: HubDep, cls: type[Connector]) -> ConnectorOut:
-    return ConnectorOut(cls.name, str(cls.kind), cls.title or cls.name, cls.supports_write, _streams(hub, cls),
-                        config_schema(cls))
+    return ConnectorOut(cls.name, str(cls.kind), cls.title or cls.name, _streams(hub, cls), config_schema(cls))
 
 
 class ConnectorController(Controller):

@@ -26,7 +26,7 @@ from hub.auth import ClientService
 from hub.errors import HubError
 from hub.events import ChangeOp
 from hub.store import ChangeRecord, TenantStore
-from hub.webhooks._events import event_type_for, iso_timestamp
+from hub.webhooks import event_type_for, iso_timestamp
 
 __all__ = ["change_stream"]
 

@@ -35,10 +35,11 @@ from hub.api._data import ChangeController, EntityController, RunController
 from hub.api._federation import federation_routes
 from hub.api._observability import Metrics, RequestContext, live, metrics_endpoint, ready
 from hub.api._problems import exception_handlers, problem_responses
-from hub.api._ratelimit import STORE_NAME, rate_limit_config, rate_limit_store
+from hub.api._ratelimit import STORE_NAME, RateLimitMiddleware, rate_limit_store, rate_limiter
 from hub.api._schedules import schedules_router
 from hub.api._runner import RunLauncher
 from hub.api._scim import scim_router, scim_shutdown
+from hub.api._scim_errors import ScimErrorEnvelope
 from hub.api._security import (
     BearerAuthMiddleware,
     provide_hub,
@@ -48,6 +49,7 @@ from hub.api._security import (
 )
 from hub.api._sources import ConnectorController, SourceController
 from hub.api._stream import change_stream
+from hub.api._uploads import UploadController
 from hub.api._webhooks import webhooks_router
 from hub.auth import ALL_SCOPES, client_service
 from hub.context import Hub
@@ -71,6 +73,16 @@ def _optional_oneroster() -> list[Any]:
         log.warning("OneRoster API not mounted", extra={"error": str(exc)})
         return []
     return [oneroster_router]
+
+
+def _exception_handlers() -> dict[Any, Any]:
+    """problem+json everywhere, except under /ims/oneroster (unknown paths included): imsx bodies."""
+    handlers = exception_handlers()
+    if not _optional_oneroster():
+        return handlers
+    from hub.api.oneroster import imsx_for_oneroster_paths
+
+    return imsx_for_oneroster_paths(handlers)
 
 
 def _plugin_router(hub: Hub) -> list[Router]:
@@ -125,10 +137,11 @@ def create_app(hub: Hub, *, extra_routers: Sequence[Any] = (), run_syncs: bool =
     clients = client_service(hub)  # fails early (ConfigurationError) when there is no key to sign tokens
     metrics = Metrics()
     runner = RunLauncher(hub, execute=run_syncs)
+    limit_store = rate_limit_store(settings.api)
     management = Router(
         path=API_PREFIX,
         route_handlers=[TenantController, SourceController, ConnectorController, MappingController,
-                        RunController, ChangeController, EntityController],
+                        RunController, ChangeController, EntityController, UploadController],
     )
 
     async def on_shutdown() -> None:
@@ -149,17 +162,18 @@ def create_app(hub: Hub, *, extra_routers: Sequence[Any] = (), run_syncs: bool =
         },
         middleware=[
             DefineMiddleware(BearerAuthMiddleware, exclude=["^/schema"]),
-            rate_limit_config(settings.api).middleware,
+            RateLimitMiddleware(),
         ],
-        exception_handlers=exception_handlers(),
-        stores={STORE_NAME: rate_limit_store(settings.api)},
+        exception_handlers=_exception_handlers(),
+        stores={STORE_NAME: limit_store},
         request_max_body_size=settings.api.request_max_body_bytes,
         openapi_config=_openapi(),
-        state=State({"hub": hub, "clients": clients, "metrics": metrics, "runner": runner}),
+        state=State({"hub": hub, "clients": clients, "metrics": metrics, "runner": runner,
+                     "rate_limiter": rate_limiter(settings.api, limit_store)}),
         on_shutdown=[on_shutdown],
         logging_config=None,
         debug=False,
     )
     _document_errors(app)
-    app.asgi_handler = RequestContext(app.asgi_handler, metrics)
+    app.asgi_handler = RequestContext(ScimErrorEnvelope(app.asgi_handler), metrics)
     return app

@@ -15,7 +15,7 @@ from hub.auth._model import (
     Role,
     normalize_scopes,
 )
-from hub.auth._secrets import generate_client_id, generate_secret, hash_secret, verify_secret
+from hub.auth._secrets import VerifiedSecrets, generate_client_id, generate_secret, hash_secret, verify_secret
 from hub.auth._service import ClientService, InvalidScope
 from hub.auth._tokens import IssuedToken, TokenIssuer, jwt_key_from_settings
 
@@ -31,6 +31,7 @@ __all__ = [
     "Principal",
     "Role",
     "TokenIssuer",
+    "VerifiedSecrets",
     "client_service",
     "generate_client_id",
     "generate_secret",

@@ -74,8 +74,5 @@ class Principal:
     role: str
     scopes: frozenset[str]
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
     def has_any_scope(self, *scopes: str) -> bool:
         return bool(self.scopes.intersection(normalize_scopes(scopes)))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hub.auth._model import DEFAULT_SCOPES, Principal, Role, normalize_scopes
-from hub.auth._secrets import generate_client_id, generate_secret, hash_secret, verify_secret
+from hub.auth._secrets import VerifiedSecrets, generate_client_id, generate_secret, hash_secret, verify_secret
 from hub.auth._tokens import IssuedToken, TokenIssuer
 from hub.errors import AuthError, ConfigurationError, NotFound
 from hub.store import ApiClientRecord, ApiClientStore, Store
@@ -25,6 +25,8 @@ class ClientService:
         self.store = store
         self.clients = ApiClientStore(store.db)
         self.issuer = issuer
+        #: secrets verified by this process (scrypt skipped on a repeat; see authenticate)
+        self.verified = VerifiedSecrets()
 
     async def create(self, tenant: str, role: str, *, name: str | None = None,
                      scopes: Iterable[str] | None = None) -> tuple[ApiClientRecord, str]:
@@ -41,15 +43,32 @@ class ClientService:
                                            scopes=granted, secret_hash=hash_secret(secret))
         return client, secret
 
-    async def authenticate(self, client_id: str, secret: str) -> ApiClientRecord:
-        """The active client with these credentials; AuthError (same message) for any mismatch."""
+    async def authenticate(self, client_id: str, secret: str, *, remember: bool = False) -> ApiClientRecord:
+        """The active client with these credentials; AuthError (same message) for any mismatch.
+
+        The client's row is read every time, so a revoked client or a rotated secret fails at once
+        on every node. ``remember``: skip scrypt for a (client, secret, stored hash) this process
+        has verified before (for callers that send the secret on every request: SCIM's Basic and
+        static tokens); a changed stored hash never matches what was remembered.
+        """
         try:
             client: ApiClientRecord | None = await self.clients.get(client_id)
         except NotFound:
             client = None
         stored = client.secret_hash if client is not None and client.active else None
-        if not verify_secret(secret, stored) or client is None:
+        if remember and client is not None and stored is not None and self.verified.known(client_id, secret, stored):
+            return client
+        if not verify_secret(secret, stored) or client is None or stored is None:
+            self.verified.forget(client_id)
             raise AuthError("unknown client or wrong secret")
+        if remember:
+            self.verified.remember(client_id, secret, stored)
+        return client
+
+    async def revoke(self, client_id: str, *, tenant_id: int | None = None) -> ApiClientRecord:
+        """Revoke a client: its secret and tokens stop working at once (every node reads the row)."""
+        client = await self.clients.revoke(client_id, tenant_id=tenant_id)
+        self.verified.forget(client_id)
         return client
 
     def issue(self, client: ApiClientRecord, requested: Iterable[str] | None = None) -> IssuedToken:

@@ -34,6 +34,9 @@ def build_app() -> typer.Typer:
     from hub.cli._webhooks import webhooks_app
 
     app.add_typer(webhooks_app)
+    from hub.cli._sftp import sftp_app
+
+    app.add_typer(sftp_app)
     return app
 
 

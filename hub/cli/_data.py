@@ -50,7 +50,7 @@ def mappings_preview(
 ) -> None:
     """Map the first records of a source's stream and print the canonical result or each error."""
     from hub.mapping import preview
-    from hub.sync._lookups import build_lookup_tables
+    from hub.sync import build_lookup_tables
 
     async def go(hub: Hub) -> None:
         store = await hub.store.tenant(tenant)
@@ -77,14 +77,19 @@ def mappings_preview(
 def export_oneroster_csv(
     target: Path = typer.Argument(..., help="Folder to create, or a path ending in .zip."),
     include_deleted: bool = typer.Option(False, help="Also export records with status tobedeleted."),
+    references: str = typer.Option(
+        "valid", help="valid: no record refers to a missing or tobedeleted object (dangling optional references "
+                      "dropped, records whose required reference dangles left out); all: records as stored."),
     tenant: str = TenantOption,
 ) -> None:
     """Write a OneRoster 1.2 CSV bundle of the tenant's records (streamed; written atomically)."""
     from hub.export import export_tenant_oneroster_csv
+    from hub.oneroster import parse_references
 
     async def go(hub: Hub) -> dict[str, int]:
+        mode = parse_references(references)  # a HubError: one line on stderr, exit code 1
         store = await hub.store.tenant(tenant)
-        return await export_tenant_oneroster_csv(store, target, include_deleted=include_deleted)
+        return await export_tenant_oneroster_csv(store, target, include_deleted=include_deleted, references=mode)
 
     counts = run_with_hub(go)
     table = Table("type", "records", title=f"wrote {target}")

@@ -1,9 +1,10 @@
-"""`fediflow schedules add|list|remove`, `fediflow safeguards set|show|clear`,
+"""`fediflow schedules add|list|next|slots|remove`, `fediflow safeguards set|show|clear`,
 `fediflow runs held|approve|discard` and `fediflow purge`."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import typer
 from rich.table import Table
@@ -22,8 +23,8 @@ safeguards_app = typer.Typer(name="safeguards", help="Change thresholds that hol
 @schedules_app.command("add")
 def schedules_add(
     source: str,
-    cron: str = typer.Option(None, "--cron", help="Crontab expression (5 fields, or 6 with seconds first); "
-                             "days of the week as names (mon-fri)."),
+    cron: str = typer.Option(None, "--cron", help="Crontab expression (5 fields, or 6 with seconds first), "
+                             "as crontab reads it: 0 and 7 are Sunday, names (mon-fri) accepted, @daily ..."),
     every: int = typer.Option(None, "--every", min=1, help="Interval in seconds."),
     timezone: str = typer.Option("UTC", "--timezone", help="IANA time zone of the cron expression."),
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Scheduled runs ignore saved cursors."),
@@ -40,16 +41,66 @@ def schedules_add(
     run_with_hub(go)
 
 
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S %Z") if at is not None else ""
+
+
 @schedules_app.command("list")
 def schedules_list(source: str = typer.Option(None, help="Only this source."), tenant: str = TenantOption) -> None:
-    """The tenant's schedules."""
+    """The tenant's schedules, with each one's next slot (UTC; disabled schedules have none)."""
+    from scheduler import ScheduleStore, next_fire_times
+
+    async def go(hub: Hub) -> None:
+        table = Table("id", "source", "schedule", "timezone", "full refresh", "enabled", "next (UTC)")
+        for s in await ScheduleStore(await hub.store.tenant(tenant)).list(source=source):
+            upcoming = next_fire_times(s, 1) if s.enabled else []
+            table.add_row(str(s.id), s.source, s.expression, s.timezone, "yes" if s.full_refresh else "",
+                          "yes" if s.enabled else "no", _when(upcoming[0] if upcoming else None))
+        console.print(table)
+
+    run_with_hub(go)
+
+
+@schedules_app.command("next")
+def schedules_next(
+    schedule: str = typer.Argument(..., help="A schedule id, or a source name (all its schedules)."),
+    count: int = typer.Option(5, "--count", "-n", min=1, max=1000, help="How many fire times."),
+    tenant: str = TenantOption,
+) -> None:
+    """The next fire times of a schedule (or of every schedule of a source), in UTC and in the
+    schedule's time zone."""
+    from zoneinfo import ZoneInfo
+
+    from scheduler import ScheduleStore, next_fire_times
+
+    async def go(hub: Hub) -> None:
+        store = ScheduleStore(await hub.store.tenant(tenant))
+        chosen = [await store.get(int(schedule))] if schedule.isdigit() else await store.list(source=schedule)
+        if not chosen:
+            fail(f"no schedule {schedule!r} (give a schedule id or a source with schedules)")
+        times = sorted((at, s) for s in chosen if s.enabled for at in next_fire_times(s, count))[:count]
+        if not times:
+            console.print(f"{schedule}: disabled, no next fire time")
+            return
+        table = Table("slot (UTC)", "local time", "schedule", "source", "expression")
+        for at, s in times:
+            table.add_row(_when(at), _when(at.astimezone(ZoneInfo(s.timezone))) + f" ({s.timezone})", str(s.id),
+                          s.source, s.expression)
+        console.print(table)
+
+    run_with_hub(go)
+
+
+@schedules_app.command("slots")
+def schedules_slots(schedule_id: int, limit: int = typer.Option(20, "--limit", min=1, max=10000),
+                    tenant: str = TenantOption) -> None:
+    """The slots a schedule claimed (its ledger, kept after the schedule is removed), newest first."""
     from scheduler import ScheduleStore
 
     async def go(hub: Hub) -> None:
-        table = Table("id", "source", "schedule", "timezone", "full refresh", "enabled")
-        for s in await ScheduleStore(await hub.store.tenant(tenant)).list(source=source):
-            table.add_row(str(s.id), s.source, s.expression, s.timezone, "yes" if s.full_refresh else "",
-                          "yes" if s.enabled else "no")
+        table = Table("slot (UTC)", "node", "claimed at", "outcome", "run")
+        for e in await ScheduleStore(await hub.store.tenant(tenant)).ledger(schedule_id, limit=limit):
+            table.add_row(_when(e.slot), e.node, _when(e.claimed_at), e.outcome, str(e.run_id or ""))
         console.print(table)
 
     run_with_hub(go)
@@ -57,7 +108,7 @@ def schedules_list(source: str = typer.Option(None, help="Only this source."), t
 
 @schedules_app.command("remove")
 def schedules_remove(schedule_id: int, tenant: str = TenantOption) -> None:
-    """Remove a schedule (its ledger goes with it; runs stay)."""
+    """Remove a schedule: it stops firing on every node; its ledger of past slots stays (`schedules slots`)."""
     from scheduler import ScheduleStore
 
     async def go(hub: Hub) -> None:
@@ -94,7 +145,7 @@ def safeguards_set(
     tenant: str = TenantOption,
 ) -> None:
     """Set the change thresholds of SOURCE (replacing the previous ones)."""
-    from hub.sync._safeguards import Safeguards, set_safeguards
+    from hub.sync import Safeguards, set_safeguards
 
     async def go(hub: Hub) -> None:
         saved = await set_safeguards(await hub.store.tenant(tenant), source,
@@ -107,7 +158,7 @@ def safeguards_set(
 @safeguards_app.command("show")
 def safeguards_show(source: str, tenant: str = TenantOption) -> None:
     """The change thresholds of SOURCE."""
-    from hub.sync._safeguards import get_safeguards
+    from hub.sync import get_safeguards
 
     async def go(hub: Hub) -> None:
         saved = await get_safeguards(await hub.store.tenant(tenant), source)
@@ -119,7 +170,7 @@ def safeguards_show(source: str, tenant: str = TenantOption) -> None:
 @safeguards_app.command("clear")
 def safeguards_clear(source: str, tenant: str = TenantOption) -> None:
     """Remove the change thresholds of SOURCE."""
-    from hub.sync._safeguards import clear_safeguards
+    from hub.sync import clear_safeguards
 
     async def go(hub: Hub) -> None:
         await clear_safeguards(await hub.store.tenant(tenant), source)
@@ -130,7 +181,7 @@ def safeguards_clear(source: str, tenant: str = TenantOption) -> None:
 
 def runs_held(tenant: str = TenantOption) -> None:
     """Runs held by safeguards, with the reasons and the per-stream diff."""
-    from hub.sync._safeguards import list_holds
+    from hub.sync import list_holds
 
     async def go(hub: Hub) -> None:
         holds = await list_holds(await hub.store.tenant(tenant))
@@ -153,7 +204,7 @@ def runs_approve(
     tenant: str = TenantOption,
 ) -> None:
     """Apply a held run: it is queued again and runs with the safeguard bypassed."""
-    from hub.sync._safeguards import approve_run
+    from hub.sync import approve_run
 
     async def go(hub: Hub) -> None:
         store = await hub.store.tenant(tenant)
@@ -173,7 +224,7 @@ def runs_approve(
 
 def runs_discard(run_id: int, tenant: str = TenantOption) -> None:
     """Discard a held run: nothing of it is applied."""
-    from hub.sync._safeguards import discard_run
+    from hub.sync import discard_run
 
     async def go(hub: Hub) -> None:
         run = await discard_run(await hub.store.tenant(tenant), run_id, by="cli")
@@ -190,7 +241,7 @@ def purge(
     tenant: str = TenantOption,
 ) -> None:
     """Hard-delete entities a sync marked `tobedeleted`. Nothing else ever deletes them."""
-    from hub.sync._safeguards import purge_deleted
+    from hub.sync import purge_deleted
 
     if not tobedeleted:
         fail("purge only removes entities marked tobedeleted: pass --tobedeleted to say so")

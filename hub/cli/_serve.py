@@ -4,7 +4,10 @@
 - ``worker``: claims queued sync runs (:class:`scheduler.Worker`), delivers webhooks
   (hub.webhooks) and ActivityPub activities (hub.federation);
 - ``scheduler``: fires the schedules (:class:`scheduler.SchedulerService`) and queues their runs;
-- ``all`` (default): all three, the one-process setup on SQLite.
+- ``all`` (default): all three, the one-process setup on SQLite;
+- ``sftp``: the SFTP drop (hub.sftp, needs asyncssh): per-tenant accounts chrooted to the tenant's
+  import directory, a completed upload queues the sync of the source reading it. Never part of
+  ``all``: name it (``--role all --role sftp``).
 
 ``--role`` can be repeated (``--role worker --role scheduler``). Every process serves HTTP (health
 and metrics at least; the whole API). SIGTERM or SIGINT: stop taking work, let running syncs finish
@@ -38,13 +41,14 @@ class Role(StrEnum):
     api = "api"
     worker = "worker"
     scheduler = "scheduler"
+    sftp = "sftp"
     all = "all"
 
 
 def _expand(roles: list[Role]) -> set[Role]:
     chosen = set(roles or [Role.all])
     if Role.all in chosen:
-        return {Role.api, Role.worker, Role.scheduler}
+        return {Role.api, Role.worker, Role.scheduler} | (chosen & {Role.sftp})
     return chosen
 
 
@@ -84,6 +88,10 @@ async def _main(hub: Any, roles: set[Role], host: str, port: int) -> None:
     from hub.api import create_app
     from scheduler import SchedulerService, Worker
 
+    if Role.sftp in roles:
+        from hub.sftp import require_asyncssh
+
+        require_asyncssh()  # a clear message before anything starts
     await _prepare(hub)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -106,6 +114,13 @@ async def _main(hub: Any, roles: set[Role], host: str, port: int) -> None:
             tasks.append(asyncio.create_task(loop_fn(hub, stop), name=name))
     if Role.scheduler in roles:
         tasks.append(asyncio.create_task(SchedulerService(hub).run(stop), name="scheduler"))
+    if Role.sftp in roles:
+        from hub.sftp import run_sftp
+
+        sftp_task = asyncio.create_task(run_sftp(hub, stop), name="sftp")
+        # the SFTP server failing (port taken, bad host key) stops the process instead of leaving it half up
+        sftp_task.add_done_callback(lambda t: None if t.cancelled() or t.exception() is None else on_signal("sftp-failed"))
+        tasks.append(sftp_task)
     log.info("serving", extra={"roles": sorted(r.value for r in roles), "host": host, "port": port})
     try:
         await server.serve()
@@ -123,7 +138,8 @@ def serve(
     port: int = typer.Option(None, "--port", min=0, max=65535, help="Port (default: settings api.port; 0: any free)."),
     role: list[Role] = typer.Option([Role.all], "--role", help="api: HTTP API, queued syncs wait for a worker; "
                                     "worker: run queued syncs (and webhook deliveries); scheduler: queue the "
-                                    "runs of schedules; all: everything. Repeatable."),
+                                    "runs of schedules; sftp: the SFTP drop (not part of all); all: api, worker and "
+                                    "scheduler. Repeatable."),
 ) -> None:
     """Run the hub: HTTP API (management, OneRoster, health, metrics), sync worker and scheduler."""
     from hub.context import Hub

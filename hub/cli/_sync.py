@@ -11,12 +11,13 @@ from rich.table import Table
 
 from hub.cli._common import TenantOption, console, run_with_hub
 from hub.context import Hub
+from hub.errors import ConfigurationError
 from hub.events import RunSummary
 from hub.sync import SyncEngine
 
 runs_app = typer.Typer(name="runs", help="Sync runs and their error reports.", no_args_is_help=True)
 
-_COLUMNS = ("created", "updated", "deleted", "unchanged", "errors")
+_COLUMNS = ("created", "updated", "deleted", "unchanged", "errors", "warnings")
 
 
 class RichProgress:
@@ -60,7 +61,7 @@ def sync(
     When the source has safeguards (`fediflow safeguards set`), a run that would change more than
     they allow is held with its diff instead of applied (exit code 3).
     """
-    from hub.sync._safeguards import get_safeguards, run_with_safeguards
+    from hub.sync import get_safeguards, run_with_safeguards
 
     async def go(hub: Hub) -> RunSummary | Any:
         store = await hub.store.tenant(tenant)
@@ -86,6 +87,9 @@ def sync(
     console.print(summary_table(summary))
     if summary.errors:
         console.print(f"{summary.errors} record(s) had errors: [bold]fediflow runs show {summary.run_id}[/]")
+    if summary.warnings:
+        console.print(f"{summary.warnings} warning(s) (records kept with a problem, such as a reference to a missing "
+                      f"object): [bold]fediflow runs show {summary.run_id} --severity warning[/]")
 
 
 @runs_app.command("list")
@@ -107,25 +111,33 @@ def runs_list(source: str = typer.Option(None, help="Only this source."), limit:
 
 
 @runs_app.command("show")
-def runs_show(run_id: int, limit: int = typer.Option(50, help="Errors to show."), offset: int = typer.Option(0),
+def runs_show(run_id: int, limit: int = typer.Option(50, help="Errors and warnings to show."),
+              offset: int = typer.Option(0),
+              severity: str = typer.Option(None, help="Only 'error' (records not kept) or 'warning' (records kept "
+                                                      "with a problem, e.g. a reference to a missing object)."),
               tenant: str = TenantOption) -> None:
-    """One run: counts per stream and its record errors (stream, record, field, message)."""
+    """One run: counts per stream and its report: record errors and warnings (severity, stream,
+    record, field, message)."""
 
     async def go(hub: Hub) -> None:
+        if severity not in (None, "error", "warning"):
+            raise ConfigurationError(f"--severity must be 'error' or 'warning', not {severity!r}")
         store = await hub.store.tenant(tenant)
         run = await store.get_run(run_id)
         console.print(summary_table(RunSummary(
             run_id=run.id, tenant=tenant, source=run.source, status=run.status, dry_run=run.dry_run,
             created=run.created, updated=run.updated, deleted=run.deleted, unchanged=run.unchanged,
-            errors=run.errors, started_at=run.started_at or run.queued_at, finished_at=run.finished_at,
-            per_stream=run.per_stream)))
+            errors=run.errors, warnings=run.warnings, started_at=run.started_at or run.queued_at,
+            finished_at=run.finished_at, per_stream=run.per_stream)))
         if run.message:
             console.print(f"message: {run.message}")
-        total, errors = await store.run_errors(run_id, limit=limit, offset=offset)
+        total, errors = await store.run_errors(run_id, limit=limit, offset=offset, severity=severity)
         if total:
-            table = Table("stream", "record", "field", "message", title=f"errors {offset + 1}-{offset + len(errors)} of {total}")
+            what = {"error": "errors", "warning": "warnings"}.get(severity or "", "errors and warnings")
+            table = Table("severity", "stream", "record", "field", "message",
+                          title=f"{what} {offset + 1}-{offset + len(errors)} of {total}")
             for e in errors:
-                table.add_row(e.stream, e.ref, e.field or "", e.message)
+                table.add_row(e.severity, e.stream, e.ref, e.field or "", e.message)
             console.print(table)
 
     run_with_hub(go)

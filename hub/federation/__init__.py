@@ -21,6 +21,7 @@ from hub.federation._follows import (
 )
 from hub.federation._inbox import receive
 from hub.federation._keys import LocalActor, generate_key_pair
+from hub.federation._objects import ActivityPart
 from hub.federation._service import Federation, ResolvedActor
 from hub.federation._signatures import (
     ParsedSignature,
@@ -35,6 +36,7 @@ from hub.federation._urls import INSTANCE_USERNAME, ActorName, base_url, parse_u
 
 __all__ = [
     "INSTANCE_USERNAME",
+    "ActivityPart",
     "ActorName",
     "DeliveryQueue",
     "Federation",

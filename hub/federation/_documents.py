@@ -73,14 +73,15 @@ def actor_document(name: ActorName, url: str, base: str, public_key_pem: str, ti
 
 
 def webfinger_document(username: str, domain: str, actor_url: str) -> dict[str, Any]:
-    """The JRD of ``acct:username@domain`` (``application/jrd+json``)."""
+    """The JRD of ``acct:username@domain`` (``application/jrd+json``).
+
+    Only the ``self`` link, which Mastodon and other servers follow to the actor document: the hub
+    has no HTML profile page, so it announces none (a ``profile-page`` link must be ``text/html``).
+    """
     return {
         "subject": f"acct:{username}@{domain}",
         "aliases": [actor_url],
-        "links": [
-            {"rel": "self", "type": "application/activity+json", "href": actor_url},
-            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": actor_url},
-        ],
+        "links": [{"rel": "self", "type": "application/activity+json", "href": actor_url}],
     }
 
 

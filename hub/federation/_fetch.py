@@ -1,8 +1,11 @@
 """Remote fetches: an SSRF guard, signed GETs of ActivityStreams documents, the remote actor cache.
 
-Every remote URL (fetch or delivery) goes through :func:`check_url`: only http(s), and no private,
-loopback, link-local, multicast or reserved address unless its host, address or network is in
-``settings.federation.allow_private``. Redirects are not followed. A fetched document must be
+Every remote request (fetch, WebFinger or delivery) goes through the hub's one SSRF guard
+(:mod:`hub.netguard`): only http(s), and no private, loopback, link-local, multicast or reserved
+address (nor an IPv6 form embedding one) unless its host, address or network is in
+``settings.federation.allow_private``. The clients of :meth:`Fetcher.client` resolve each host once
+and connect to the checked address (no DNS rebinding between check and connect); :func:`check_url`
+is the same check for a URL before it is used. Redirects are not followed. A fetched document must be
 served with an ActivityStreams content type (``application/activity+json``, or
 ``application/ld+json`` with the activitystreams profile) and its ``id`` must equal the URL
 fetched (Mastodon's 2024 advisories: no documents from another origin, no content-type confusion).
@@ -10,8 +13,6 @@ fetched (Mastodon's 2024 advisories: no documents from another origin, no conten
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,11 +26,12 @@ from sqlalchemy import delete, select
 from hub.errors import ConnectorError
 from hub.federation._keys import LocalActor
 from hub.federation._signatures import sign_request
+from hub.netguard import AddressRefused, GuardedTransport, NetGuard, Resolver, Unresolvable
 from hub.settings import FederationSettings
 from hub.store import Database
 from hub.store._tables import federation_remote_actors
 
-__all__ = ["AS_MEDIA_TYPES", "ACCEPT", "Fetcher", "RemoteActor", "check_url", "is_activitystreams"]
+__all__ = ["AS_MEDIA_TYPES", "ACCEPT", "Fetcher", "RemoteActor", "check_url", "guard_for", "is_activitystreams"]
 
 ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 AS_MEDIA_TYPES = ("application/activity+json", "application/ld+json")
@@ -49,36 +51,33 @@ def is_activitystreams(content_type: str | None) -> bool:
     return False
 
 
-def _allowed(host: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address, allow: Sequence[str]) -> bool:
-    for entry in allow:
-        if entry.lower() == host.lower():
-            return True
-        try:
-            if ip in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
+def guard_for(settings: FederationSettings, resolver: Resolver | None = None) -> NetGuard:
+    """The SSRF guard of federation requests (``federation.allow_private`` allowed)."""
+    return NetGuard(settings.allow_private, setting="federation.allow_private", resolver=resolver)
+
+
+def _refusal(url: str, exc: Exception) -> ConnectorError:
+    if isinstance(exc, Unresolvable):
+        return ConnectorError(f"cannot reach {url!r}: {exc}", retryable=True)
+    return ConnectorError(f"refusing {url!r}: {exc}")
 
 
 async def check_url(url: str, allow: Sequence[str]) -> None:
     """Refuse URLs that are not http(s) or that resolve to a non-public address (unless allowed)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConnectorError(f"refusing {url!r}: only http and https URLs with a host are fetched")
-    host = parts.hostname
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, proto=6)
-    except OSError as exc:
-        raise ConnectorError(f"cannot resolve {host!r}: {exc}", retryable=True) from None
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if getattr(ip, "ipv4_mapped", None):
-            ip = ip.ipv4_mapped  # type: ignore[union-attr,assignment]
-        if not ip.is_global and not _allowed(host, ip, allow):
-            raise ConnectorError(f"refusing {url!r}: {host} resolves to the non-public address {ip} "
-                                 "(allow it in federation.allow_private)")
+        await NetGuard(allow, setting="federation.allow_private").resolve(url)
+    except (AddressRefused, Unresolvable) as exc:
+        raise _refusal(url, exc) from None
+
+
+class _FederationTransport(GuardedTransport):
+    """The pinning transport, refusals translated to ConnectorError (the federation's error)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except AddressRefused as exc:
+            raise _refusal(str(request.url), exc) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,19 +92,25 @@ class RemoteActor:
 class Fetcher:
     """Guarded, optionally signed fetches of ActivityStreams documents, and the remote actor cache."""
 
-    def __init__(self, db: Database, settings: FederationSettings, user_agent: str) -> None:
+    def __init__(self, db: Database, settings: FederationSettings, user_agent: str, *,
+                 resolver: Resolver | None = None) -> None:
         self.db = db
         self.settings = settings
         self.user_agent = user_agent
+        self.guard = guard_for(settings, resolver)
 
     def client(self) -> httpx.AsyncClient:
+        """A client whose every request goes through the SSRF guard, pinned to the checked address.
+
+        A refused address raises :class:`~hub.errors.ConnectorError` from the request itself.
+        """
         return httpx.AsyncClient(timeout=self.settings.fetch_timeout_seconds, follow_redirects=False,
-                                 headers={"User-Agent": self.user_agent})
+                                 trust_env=False, headers={"User-Agent": self.user_agent},
+                                 transport=_FederationTransport(self.guard))
 
     async def fetch(self, url: str, *, signer: LocalActor | None = None, key_id: str | None = None) -> dict[str, Any]:
         """GET ``url`` (signed by ``signer`` when given) and return the ActivityStreams document."""
         url = urldefrag(url)[0]
-        await check_url(url, self.settings.allow_private)
         headers = {"Accept": ACCEPT}
         if signer is not None and key_id is not None:
             headers.update(sign_request("GET", url, None, key_id=key_id, private_key_pem=signer.private_key_pem()))

@@ -23,7 +23,7 @@ from hub.federation._documents import CONTEXT, PUBLIC
 from hub.federation._urls import ActorName
 from hub.store import ChangeRecord
 
-__all__ = ["LIBRARY_TYPES", "activities_for", "note_types", "object_url", "publishes"]
+__all__ = ["LIBRARY_TYPES", "activities_for", "change_record", "item_key", "note_types", "object_url", "publishes"]
 
 LIBRARY_TYPES = frozenset({"LibraryItem"})
 _TITLE_FIELDS = ("title", "name")
@@ -33,6 +33,21 @@ _NOUNS = {"Org": "organisation", "AcademicSession": "term", "Course": "course", 
 
 def object_url(base: str, tenant: str, type_: str, stable_id: str) -> str:
     return f"{base}/ap/objects/{tenant}/{type_}/{quote(stable_id, safe='')}"
+
+
+def change_record(row: Any) -> ChangeRecord:
+    """The :class:`ChangeRecord` of a row of the ``changes`` table."""
+    return ChangeRecord(row.seq, row.entity_type, row.stable_id, row.op, row.version, row.source_id, row.run_id,
+                        row.at, row.data)
+
+
+def item_key(seq: int, index: int) -> int:
+    """The position of the ``index``-th activity of change ``seq`` in an outbox (newest first: highest).
+
+    A change becomes at most two activities (its Create / Update / Delete, then the Create of a
+    Note), so ``2 * seq + index`` orders every item and is the outbox's paging cursor.
+    """
+    return 2 * seq + index
 
 
 def publishes(name: ActorName, change: ChangeRecord, personal: bool) -> bool:

@@ -13,7 +13,7 @@ from importlib import metadata
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 
 from hub.errors import AuthError, NotFound
 from hub.federation._documents import (
@@ -26,10 +26,11 @@ from hub.federation._documents import (
 )
 from hub.federation._fetch import Fetcher, RemoteActor
 from hub.federation._keys import LocalActor, LocalActors
-from hub.federation._outbox import LIBRARY_TYPES, activities_for, note_types, object_url
+from hub.federation._objects import ActivityPart, activity_document, backfill_document, object_document
+from hub.federation._outbox import LIBRARY_TYPES, activities_for, change_record, item_key, note_types
 from hub.federation._signatures import ParsedSignature, parse_signature
 from hub.federation._urls import INSTANCE_USERNAME, ActorName, base_url, host_of, parse_username
-from hub.store import ChangeRecord, TenantRecord
+from hub.store import TenantRecord
 from hub.store._tables import changes, federation_actors, federation_followers, tenants
 
 __all__ = ["Federation", "ResolvedActor"]
@@ -84,7 +85,7 @@ class Federation:
         if name.kind == "library":
             return sorted(LIBRARY_TYPES)
         if name.kind == "course":
-            return ["Course"]
+            return ["Course", "Class"]  # the course, and the classes of it
         if name.kind == "class":
             return ["Class"]
         if name.kind == "org":
@@ -163,46 +164,65 @@ class Federation:
     # --- outbox and collections ------------------------------------------------------------------
 
     def _changes_query(self, r: ResolvedActor) -> Any:
+        """The changes an actor's outbox lists: exactly those it publishes (``_outbox.publishes``)."""
         assert r.tenant is not None
         cond = [changes.c.tenant_id == r.tenant.id]
-        types = self.visible_types(r.name)
-        if types is not None:
+        if r.name.kind == "course":  # the course and its classes
+            of_course = changes.c.data[("course", "sourcedId")].as_string() == r.name.ref
+            cond.append(or_(and_(changes.c.entity_type == "Course", changes.c.stable_id == r.name.ref),
+                            and_(changes.c.entity_type == "Class", of_course)))
+        elif r.name.kind == "class":
+            cond += [changes.c.entity_type == "Class", changes.c.stable_id == r.name.ref]
+        elif (types := self.visible_types(r.name)) is not None:
             cond.append(changes.c.entity_type.in_(types))
-        if r.name.kind in ("course", "class"):
-            cond.append(changes.c.stable_id == r.name.ref)
         return and_(*cond)
 
+    async def _outbox_total(self, r: ResolvedActor, cond: Any) -> int:
+        """The number of activities the outbox lists: one per change, plus the Notes of public actors."""
+        async with self.db.connect() as conn:
+            total = (await conn.execute(select(func.count()).select_from(changes).where(cond))).scalar_one()
+            if r.name.public:
+                total += (await conn.execute(select(func.count()).select_from(changes).where(
+                    cond, changes.c.op == "created", changes.c.entity_type.in_(sorted(note_types()))))).scalar_one()
+        return int(total)
+
     async def outbox(self, username: str, *, page: bool, before: int | None, reader: str | None) -> dict[str, Any]:
-        """The outbox collection, or one page of it (newest first, ``before``: a change sequence)."""
+        """The outbox collection, or one page of it: ``page_size`` activities, newest first.
+
+        ``before`` is the cursor of the ``next`` link (an item position, :func:`_outbox.item_key`);
+        ``totalItems`` counts the activities a client pages through, Notes included.
+        """
         r = await self.resolve(username)
         url = f"{r.url}/outbox"
+        page_id = f"{url}?page=true" + (f"&before={before}" if before is not None else "")
         if r.tenant is None:
+            if page:
+                return {"@context": AS_CONTEXT, "id": page_id, "type": "OrderedCollectionPage", "partOf": url,
+                        "orderedItems": []}
             return collection(url, 0, first=f"{url}?page=true")
         if not r.name.public:
             await self.require_follower(r, reader)
         cond = self._changes_query(r)
         if not page:
-            async with self.db.connect() as conn:
-                total = (await conn.execute(select(func.count()).select_from(changes).where(cond))).scalar_one()
-            return collection(url, total, first=f"{url}?page=true")
+            return collection(url, await self._outbox_total(r, cond), first=f"{url}?page=true")
         query = select(changes).where(cond)
-        if before is not None:
-            query = query.where(changes.c.seq < before)
+        if before is not None:  # items with a key below the cursor: their changes have seq <= (before - 1) // 2
+            query = query.where(changes.c.seq <= (before - 1) // 2)
         size = self.settings.page_size
-        async with self.db.connect() as conn:
+        async with self.db.connect() as conn:  # every change is at least one item: size + 1 tell if there is more
             rows = (await conn.execute(query.order_by(changes.c.seq.desc()).limit(size + 1))).all()
-        items: list[dict[str, Any]] = []
-        for row in rows[:size]:
-            change = ChangeRecord(row.seq, row.entity_type, row.stable_id, row.op, row.version, row.source_id,
-                                  row.run_id, row.at, row.data)
+        keyed: list[tuple[int, dict[str, Any]]] = []
+        for row in rows:
+            change = change_record(row)
             acts = activities_for(change, actor_url=r.url, base=self.base, tenant=r.tenant.slug,
                                   personal=self.is_personal(change.entity_type), public=r.name.public,
                                   to=[reader] if reader else [])
-            items.extend(reversed(acts))
-        doc: dict[str, Any] = {"@context": AS_CONTEXT, "id": f"{url}?page=true" + (f"&before={before}" if before else ""),
-                               "type": "OrderedCollectionPage", "partOf": url, "orderedItems": items}
-        if len(rows) > size:
-            doc["next"] = f"{url}?page=true&before={rows[size - 1].seq}"
+            keyed += [(item_key(change.seq, i), act) for i, act in reversed(list(enumerate(acts)))
+                      if before is None or item_key(change.seq, i) < before]
+        doc: dict[str, Any] = {"@context": AS_CONTEXT, "id": page_id, "type": "OrderedCollectionPage", "partOf": url,
+                               "orderedItems": [act for _, act in keyed[:size]]}
+        if len(keyed) > size:
+            doc["next"] = f"{url}?page=true&before={keyed[size - 1][0]}"
         return doc
 
     async def followers_collection(self, username: str) -> dict[str, Any]:
@@ -220,27 +240,16 @@ class Federation:
     async def object_document(self, tenant_slug: str, type_name: str, stable_id: str,
                               reader: str | None) -> dict[str, Any]:
         """A catalogue object; personal ones only for approved followers of the tenant's roster actor."""
-        from hub.store import TenantStore
+        return await object_document(self, tenant_slug, type_name, stable_id, reader)
 
-        if type_name not in self.hub.types:
-            raise NotFound(f"no object type {type_name!r}")
-        tenant = await self.hub.store.get_tenant(tenant_slug)
-        entity = await TenantStore(self.hub.store, tenant).get_entity(type_name, stable_id)
-        personal = self.is_personal(type_name)
-        kind = "roster" if personal else ("library" if type_name in LIBRARY_TYPES else "org")
-        r = await self.resolve(ActorName(kind, tenant.slug).username)
-        if personal:
-            await self.require_follower(r, reader)
-        change = ChangeRecord(0, type_name, stable_id, "updated", entity.version, None, None, entity.updated_at,
-                              entity.data)
-        activity = activities_for(change, actor_url=r.url, base=self.base, tenant=tenant.slug, personal=personal,
-                                  public=not personal, to=[reader] if reader else [])[0]
-        obj = dict(activity["object"])
-        obj["@context"] = activity["@context"]
-        if entity.status != "active":
-            obj = {"@context": AS_CONTEXT, "id": object_url(self.base, tenant.slug, type_name, stable_id),
-                   "type": "Tombstone", "formerType": "Document"}
-        return obj
+    async def activity_document(self, username: str, seq: int, part: ActivityPart,
+                                reader: str | None) -> dict[str, Any]:
+        """The activity, Note-Create or Note minted for change ``seq`` by ``username`` (``_objects``)."""
+        return await activity_document(self, username, seq, part, reader)
+
+    async def backfill_document(self, username: str, run: str, number: int, reader: str | None) -> dict[str, Any]:
+        """A backfill activity, for the follower it was addressed to (``_objects``)."""
+        return await backfill_document(self, username, run, number, reader)
 
     # --- signatures on requests to us ---------------------------------------------------------------
 

@@ -66,6 +66,22 @@ class CompiledMapping:
     fingerprint: str
     lookups: tuple[LookupSpec, ...]
     _apply: Callable[[Mapping[str, Any], Tables | None], dict[str, Any]] = field(repr=False)
+    _id: Callable[[Mapping[str, Any]], str] | None = field(default=None, repr=False)
+
+    def identify(self, record: Mapping[str, Any]) -> str | None:
+        """The sourcedId ``record`` would get, or None when the mapping's id rule cannot give one.
+
+        Only the id rule runs: the sync uses it for a record that fails to map or validate, so that
+        the stored record of that id is kept, not marked deleted, while its source row is broken.
+        An id built from an expression over lookups is not known without them (None).
+        """
+        if self._id is None or not isinstance(record, Mapping):
+            return None
+        try:
+            value = self._id(record)
+        except Exception:  # noqa: BLE001 - any failure means: no id to protect
+            return None
+        return value if isinstance(value, str) and value else None
 
     def apply(self, record: Mapping[str, Any], tables: Tables | None = None) -> dict[str, Any]:
         """The canonical dict of ``record`` (alias names as keys, ready for ``model.model_validate``).
@@ -179,6 +195,7 @@ def _compile(path: Path, types: Mapping[str, type[BaseModel]]) -> tuple[Compiled
             fingerprint=fingerprint,
             lookups=tuple(ctx.lookups),
             _apply=_make_apply(generate_object(plans, label=file, id_fn=id_fn, meta_fn=meta_fn)),
+            _id=id_fn,
         ),
         [],
     )

@@ -13,6 +13,7 @@ from hub.oneroster._catalogue import (
 )
 from hub.oneroster._compile import compile_filter, sort_key
 from hub.oneroster._errors import (
+    CODE_MINOR_VALUES,
     InvalidData,
     InvalidFilter,
     InvalidSelection,
@@ -23,14 +24,26 @@ from hub.oneroster._errors import (
 )
 from hub.oneroster._fields import FieldSpec, fields_of
 from hub.oneroster._filter import Logical, Predicate, parse_filter
+from hub.oneroster._links import show_linked
+from hub.oneroster._references import REFERENCE_MODES, ReferencesMode, apply_references, emit_records
 from hub.oneroster._render import format_datetime, render_record
-from hub.oneroster._service import DEFAULT_LIMIT, MAX_LIMIT, ListParams, Page, RosterQuery, find_relation
+from hub.oneroster._service import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    ListParams,
+    Page,
+    RosterQuery,
+    find_relation,
+    parse_references,
+)
 
 __all__ = [
+    "CODE_MINOR_VALUES",
     "CORE_SCOPES",
     "DEFAULT_LIMIT",
     "DEMOGRAPHICS_SCOPES",
     "MAX_LIMIT",
+    "REFERENCE_MODES",
     "RELATIONS",
     "RESOURCES",
     "SCOPE_PREFIX",
@@ -44,16 +57,21 @@ __all__ = [
     "OneRosterError",
     "Page",
     "Predicate",
+    "ReferencesMode",
     "Relation",
     "Resource",
     "RosterQuery",
     "UnknownObject",
+    "apply_references",
     "compile_filter",
+    "emit_records",
     "fields_of",
     "find_relation",
     "format_datetime",
     "parse_filter",
+    "parse_references",
     "render_record",
+    "show_linked",
     "sort_key",
     "status_info",
 ]

@@ -73,9 +73,12 @@ class JsonDialect:
 
     # --- arrays -----------------------------------------------------------------------------
 
-    def elements(self, doc: Any, path: Sequence[str]) -> Any:
-        """A table-valued expression over the elements of the array at ``path``; column ``value``."""
-        name = f"je{next(_alias_numbers) % 10_000}"
+    def elements(self, doc: Any, path: Sequence[str], name: str | None = None) -> Any:
+        """A table-valued expression over the elements of the array at ``path``; column ``value``.
+
+        ``name`` is its alias (default: a fresh one); give a fixed one where the same query is built
+        again and again, so that the SQL text, and what is cached by it, stays the same."""
+        name = name or f"je{next(_alias_numbers) % 10_000}"
         if self.pg:
             arr = doc.op("#>", return_type=JSONB)(self._pg_path(path))
             return func.jsonb_array_elements(arr).table_valued("value").alias(name)

@@ -20,6 +20,7 @@ from hub.oneroster._compile import compile_filter, sort_key
 from hub.oneroster._errors import InvalidData, UnknownObject
 from hub.oneroster._filter import parse_filter
 from hub.oneroster._json import JsonDialect
+from hub.oneroster._references import REFERENCE_MODES, ReferencesMode, emit_records, kept_condition
 from hub.oneroster._render import parse_fields, render_record
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ListParams", "Page", "RosterQuery"]
@@ -73,6 +74,9 @@ class ListParams:
     order_by: str = "asc"
     filter: str | None = None
     fields: str | None = None
+    #: "valid": no record points at a missing or tobedeleted object (hub.oneroster._references);
+    #: "all": records as stored
+    references: ReferencesMode = "valid"
 
     @classmethod
     def from_query(cls, query: Mapping[str, str], *, max_limit: int = MAX_LIMIT) -> ListParams:
@@ -94,6 +98,7 @@ class ListParams:
         order = (query.get("orderBy") or "asc").lower()
         if order not in ("asc", "desc"):
             raise InvalidData("orderBy must be 'asc' or 'desc'")
+        references = parse_references(query.get("references"))
         return cls(
             limit=min(integer("limit", DEFAULT_LIMIT, 1), max_limit),
             offset=integer("offset", 0, 0),
@@ -101,6 +106,7 @@ class ListParams:
             order_by=order,
             filter=query.get("filter") or None,
             fields=query.get("fields") if query.get("fields") is not None else None,
+            references=references,
         )
 
 
@@ -113,6 +119,9 @@ class Page:
 
 
 _COLUMNS = (entities.c.stable_id, entities.c.status, entities.c.updated_at, entities.c.data)
+#: collections list one record per group of linked records (hub.identity): the one its precedence
+#: shows; the others stay reachable by their own sourcedId
+_SHOWN = entities.c.linked_to.is_(None)
 
 
 class RosterQuery:
@@ -128,8 +137,10 @@ class RosterQuery:
     def _scope(self, resource: Resource) -> list[ColumnElement[bool]]:
         return [entities.c.tenant_id == self.tenant_id, *resource.where(self.json)]
 
-    async def get(self, path: str, sourced_id: str, fields: str | None = None) -> dict[str, Any]:
-        """One record of collection ``path``; UnknownObject when it does not exist in this tenant."""
+    async def get(self, path: str, sourced_id: str, fields: str | None = None,
+                  references: ReferencesMode = "valid") -> dict[str, Any]:
+        """One record of collection ``path``; UnknownObject when it does not exist in this tenant (or,
+        unless ``references="all"``, when a required reference of it dangles)."""
         resource = RESOURCES[path]
         selected = parse_fields(fields, resource.fields)
         query = select(*_COLUMNS).where(*self._scope(resource), entities.c.stable_id == sourced_id)
@@ -137,25 +148,35 @@ class RosterQuery:
             row = (await conn.execute(query)).first()
         if row is None:
             raise UnknownObject(f"no {resource.singular} with sourcedId {sourced_id!r}")
-        return render_record(row.stable_id, row.status, row.updated_at, row.data, self.base_url, selected)
+        (data,) = await emit_records(self.tenant, resource.type, [row.data], statuses=[row.status],
+                                     references=references)
+        if data is None:
+            raise UnknownObject(f"{resource.singular} {sourced_id!r} refers to an object that is not there "
+                                "(references=all shows it)")
+        return render_record(row.stable_id, row.status, row.updated_at, data, self.base_url, selected,
+                             type_name=resource.type, fields=resource.fields)
 
     async def list(self, path: str, params: ListParams) -> Page:
         """A page of collection ``path``."""
         resource = RESOURCES[path]
-        return await self._page(resource, self._scope(resource), params)
+        return await self._page(resource, [*self._scope(resource), _SHOWN], params)
 
     async def list_related(self, relation: Relation, ids: Sequence[str], params: ListParams) -> Page:
         """A page of a nested collection; UnknownObject when a parent does not exist."""
-        await self._check_parents(relation, ids)
+        await self._check_parents(relation, ids, params.references)
         resource = relation.resource
-        conds = [*self._scope(resource), relation.condition(self.json, entities, ids, self.tenant_id)]
+        conds = [*self._scope(resource), _SHOWN, relation.condition(self.json, entities, ids, self.tenant_id)]
         return await self._page(resource, conds, params)
 
-    async def _check_parents(self, relation: Relation, ids: Sequence[str]) -> None:
+    async def _check_parents(self, relation: Relation, ids: Sequence[str], references: ReferencesMode) -> None:
+        """UnknownObject unless every parent exists (and, with ``references="valid"``, is shown)."""
         async with self.db.connect() as conn:
             for index, ((res_path, _), sourced_id) in enumerate(zip(relation.parents, ids, strict=True)):
                 parent = RESOURCES[res_path]
                 conds = [*self._scope(parent), entities.c.stable_id == sourced_id]
+                kept = kept_condition(self.json, entities, parent.type) if references == "valid" else None
+                if kept is not None:
+                    conds.append(kept)
                 if index == len(ids) - 1 and index > 0 and relation.parent_link is not None:
                     conds.append(relation.parent_link(self.json, entities, ids, self.tenant_id))
                 found = (await conn.execute(select(entities.c.id).where(*conds).limit(1))).first()
@@ -166,6 +187,9 @@ class RosterQuery:
         fields = resource.fields
         dialect = "postgresql" if self.json.pg else "sqlite"
         selected = parse_fields(params.fields, fields)
+        kept = kept_condition(self.json, entities, resource.type) if params.references == "valid" else None
+        if kept is not None:
+            conds = [*conds, kept]
         if params.filter is not None:
             conds = [*conds, compile_filter(parse_filter(params.filter), entities, fields, dialect)]
         if params.sort:
@@ -183,8 +207,12 @@ class RosterQuery:
         async with self.db.connect() as conn:
             total = await self._count(conn, count, seq)
             rows = (await conn.execute(page)).all() if params.offset < total else []
+        shown = await emit_records(self.tenant, resource.type, [r.data for r in rows],
+                                   statuses=[r.status for r in rows], references=params.references)
         records = [
-            render_record(r.stable_id, r.status, r.updated_at, r.data, self.base_url, selected) for r in rows
+            render_record(r.stable_id, r.status, r.updated_at, data, self.base_url, selected,
+                          type_name=resource.type, fields=fields)
+            for r, data in zip(rows, shown, strict=True) if data is not None
         ]
         return Page(total, records, params.limit, params.offset)
 
@@ -200,6 +228,15 @@ class RosterQuery:
             total = int((await conn.execute(count)).scalar_one())
             _counts.put(key, total)
         return total
+
+
+def parse_references(raw: str | None) -> ReferencesMode:
+    """The ``references`` query parameter: "valid" (default) or "all"; anything else is InvalidData."""
+    if raw is None or raw == "":
+        return "valid"
+    if raw not in REFERENCE_MODES:
+        raise InvalidData(f"references must be one of {', '.join(REFERENCE_MODES)}, not {raw!r}")
+    return "all" if raw == "all" else "valid"
 
 
 def find_relation(parents: Sequence[str], segment: str) -> Relation | None:

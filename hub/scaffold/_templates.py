@@ -24,7 +24,7 @@ requires-python = ">=3.11"
 dependencies = ["fediflow>={fediflow_version}"]
 
 [project.optional-dependencies]
-test = ["pytest>=8", "pytest-asyncio>=0.24", "vcrpy>=6"]
+test = ["fediflow[testkit]>={fediflow_version}"]
 
 # The hub finds the plugin through this entry point, exactly like its built-in connectors.
 [project.entry-points.fediflow]

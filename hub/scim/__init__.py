@@ -20,6 +20,7 @@ from hub.scim._resources import (
     service_provider_config,
     validate_document,
 )
+from hub.scim._search import SEARCH_SCHEMA, ListQuery, query_from_params, query_from_search
 from hub.scim._service import ScimService, etag_of, if_match_ok, project, render
 from hub.scim._trigger import SyncTrigger
 
@@ -31,8 +32,10 @@ __all__ = [
     "LIST_SCHEMA",
     "MAX_RESULTS",
     "PATCH_SCHEMA",
+    "SEARCH_SCHEMA",
     "USER_SCHEMA",
     "Filter",
+    "ListQuery",
     "PatchPath",
     "PushedReader",
     "ScimError",
@@ -49,6 +52,8 @@ __all__ = [
     "parse_filter",
     "parse_path",
     "project",
+    "query_from_params",
+    "query_from_search",
     "render",
     "resource_types",
     "schemas",

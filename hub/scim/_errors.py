@@ -7,6 +7,7 @@ catches it with the rest of the tree; the SCIM router renders it as
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from hub.errors import HubError
@@ -32,10 +33,13 @@ class ScimError(HubError):
 
     code = "scim-error"
 
-    def __init__(self, status: int, detail: str, scim_type: str | None = None) -> None:
+    def __init__(self, status: int, detail: str, scim_type: str | None = None, *,
+                 headers: Mapping[str, str] | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.scim_type = scim_type
+        #: response headers the error needs (``Retry-After`` of a 429, ``Allow`` of a 405)
+        self.headers = dict(headers or {})
 
     def body(self) -> dict[str, Any]:
         return error_body(self.status, self.message, self.scim_type)

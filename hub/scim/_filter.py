@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -438,19 +438,3 @@ def matches(flt: Filter, document: Mapping[str, Any], core: str) -> bool:
             return has if flt.op == "ne" else not has
         return not any(_compare_one(v, "eq", flt.value, exact) for v in found)
     return any(_compare_one(v, flt.op, flt.value, exact) for v in found)
-
-
-def walk(flt: Filter) -> Iterator[Filter]:
-    """Every node of ``flt``, depth first."""
-    yield flt
-    if isinstance(flt, And | Or):
-        yield from walk(flt.left)
-        yield from walk(flt.right)
-    elif isinstance(flt, Not):
-        yield from walk(flt.inner)
-    elif isinstance(flt, ValuePath):
-        yield from walk(flt.filter)
-
-
-def predicate(flt: Filter, core: str) -> Callable[[Mapping[str, Any]], bool]:
-    return lambda document: matches(flt, document, core)

@@ -132,7 +132,7 @@ def service_provider_config(base_url: str) -> dict[str, Any]:
         bulk=Bulk(supported=False, max_operations=0, max_payload_size=0),
         filter=Filter(supported=True, max_results=MAX_RESULTS),
         change_password=ChangePassword(supported=False),
-        sort=Sort(supported=False),
+        sort=Sort(supported=True),
         etag=ETag(supported=True),
         authentication_schemes=[
             AuthenticationScheme(

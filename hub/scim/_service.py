@@ -8,7 +8,9 @@ Filtering: the filter is parsed (:mod:`hub.scim._filter`); a top-level ``eq`` on
 ``externalId`` or ``userName`` (``displayName`` for Groups), alone or in an ``and``, narrows the
 rows in SQL through indexed columns; everything else is evaluated in Python over the source's
 live resources of that type (fine up to some tens of thousands per source). Results are in
-creation order; ``startIndex`` is 1-based, ``count`` at most :data:`MAX_RESULTS`.
+creation order unless ``sortBy`` asks for another (then sorted in Python, as filters are);
+``startIndex`` is 1-based, ``count`` at most :data:`MAX_RESULTS`. The root search
+(:meth:`ScimService.search`) runs the query over Users and Groups together.
 """
 
 from __future__ import annotations
@@ -23,8 +25,12 @@ from hub.scim._filter import And, Compare, Filter, matches, parse_filter
 from hub.scim._patch import apply_patch
 from hub.scim._repository import ScimRecord, ScimRepository
 from hub.scim._resources import KINDS, LIST_SCHEMA, MAX_RESULTS, ResourceKind, validate_document
+from hub.scim._search import ListQuery, sort_key
 
 __all__ = ["ScimService", "etag_of", "if_match_ok", "project", "render"]
+
+#: RFC 7644 endpoints this server does not implement: 501, not 404 (§3.12)
+_NOT_IMPLEMENTED = frozenset({"Bulk", "Me"})
 
 
 def _iso(when: datetime) -> str:
@@ -133,6 +139,8 @@ class ScimService:
         try:
             return KINDS[endpoint]
         except KeyError:
+            if endpoint in _NOT_IMPLEMENTED:
+                raise ScimError(501, f"/{endpoint} is not supported by this server (see ServiceProviderConfig)") from None
             raise ScimError(404, f"no resource type at /{endpoint}") from None
 
     def _identity(self, kind: ResourceKind, document: Mapping[str, Any]) -> tuple[str | None, str | None]:
@@ -199,29 +207,40 @@ class ScimService:
         self._precondition(current, if_match)
         await self.repo.delete(current)
 
-    async def query(self, endpoint: str, *, filter: str | None = None, start_index: int | None = None,
-                    count: int | None = None, attributes: str | None = None,
-                    excluded_attributes: str | None = None) -> dict[str, Any]:
-        """A ListResponse (RFC 7644 §3.4.2) of the live resources matching ``filter``."""
-        kind = self.kind(endpoint)
-        start = max(1, start_index or 1)
-        size = MAX_RESULTS if count is None else max(0, min(count, MAX_RESULTS))
-        if filter is not None and filter.strip():
-            flt = parse_filter(filter)
-            hints = _sql_hints(flt, kind)
-            rows: Iterable[ScimRecord] = await self.repo.find(kind.name, **hints)
-            matched = [doc for doc in (render(r, self.base_url) for r in rows) if matches(flt, doc, kind.schema)]
-            total = len(matched)
-            page = matched[start - 1 : start - 1 + size]
-        else:
+    async def _matching(self, kind: ResourceKind, flt: Filter | None) -> list[dict[str, Any]]:
+        """Every live resource of ``kind`` matching ``flt`` (all of them without one), rendered."""
+        rows: Iterable[ScimRecord] = await self.repo.find(kind.name, **(_sql_hints(flt, kind) if flt else {}))
+        documents = (render(r, self.base_url) for r in rows)
+        return [doc for doc in documents if flt is None or matches(flt, doc, kind.schema)]
+
+    async def query(self, endpoint: str, query: ListQuery) -> dict[str, Any]:
+        """A ListResponse (RFC 7644 §3.4.2) of the live resources of one type matching ``query``."""
+        return await self._list([self.kind(endpoint)], query)
+
+    async def search(self, query: ListQuery) -> dict[str, Any]:
+        """The root ``/.search`` (RFC 7644 §3.4.3): the query over every resource type, Users first."""
+        return await self._list(list(KINDS.values()), query)
+
+    async def _list(self, kinds: list[ResourceKind], query: ListQuery) -> dict[str, Any]:
+        start = max(1, query.start_index or 1)
+        size = MAX_RESULTS if query.count is None else max(0, min(query.count, MAX_RESULTS))
+        flt = parse_filter(query.filter) if query.filter is not None and query.filter.strip() else None
+        sort_path = query.sort_path()
+        if flt is None and sort_path is None and len(kinds) == 1:  # paged in SQL, in creation order
+            kind = kinds[0]
             total = await self.repo.count(kind.name)
             records = await self.repo.find(kind.name, limit=start - 1 + size) if size else []
             page = [render(r, self.base_url) for r in records[start - 1 :]]
+        else:
+            found = [(doc, kind.schema) for kind in kinds for doc in await self._matching(kind, flt)]
+            if sort_path is not None:
+                found.sort(key=sort_key(sort_path, query.descending), reverse=query.descending)
+            total = len(found)
+            page = [doc for doc, _core in found[start - 1 : start - 1 + size]]
         return {
             "schemas": [LIST_SCHEMA],
             "totalResults": total,
             "startIndex": start,
             "itemsPerPage": len(page),
-            "Resources": [project(doc, attributes, excluded_attributes) for doc in page],
+            "Resources": [project(doc, query.attributes, query.excluded) for doc in page],
         }
-

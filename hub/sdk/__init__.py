@@ -21,7 +21,7 @@ from hub.sdk._connector import (
     StreamState,
     secret_fields,
 )
-from hub.sdk._http import HttpClient, RequestBudget, RetryPolicy, Timeouts
+from hub.sdk._http import HttpClient, RequestBudget, RetryPolicy, Timeouts, parse_retry_after
 from hub.sdk._http_connector import HttpConnector
 from hub.sdk._paging import (
     Cursor,
@@ -73,5 +73,6 @@ __all__ = [
     "ResumptionTokenPaging",
     "RetryPolicy",
     "Timeouts",
+    "parse_retry_after",
     "parse_xml",
 ]

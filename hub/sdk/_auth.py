@@ -19,6 +19,7 @@ import httpx
 from pydantic import ConfigDict, Field, SecretStr, model_validator
 
 from hub.errors import ConnectorError
+from hub.sdk._body import DEFAULT_MAX_RESPONSE_BYTES
 from hub.sdk._connector import ConnectorConfig
 
 __all__ = [
@@ -295,6 +296,8 @@ class HttpSourceConfig(ConnectorConfig):
     total_timeout: float = Field(default=300.0, gt=0)
     max_attempts: int = Field(default=4, ge=1, le=10)
     max_requests: int | None = Field(default=None, ge=1)
+    #: largest response body read, in bytes (decoded); a bigger one stops the read with a ConnectorError
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1024)
     verify_tls: bool = True
 
     @model_validator(mode="after")

@@ -6,7 +6,7 @@ import abc
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -57,12 +57,22 @@ class StreamSpec:
     ``name`` is the connector's own name for it (``users``); ``target`` the canonical type its
     default mapping produces (``User``); ``depends_on`` lists streams that must be read first
     (because a mapping looks records up in them).
+
+    ``duplicates`` says what a second record with the same stable id in one read means:
+    ``"error"`` (the default) reports it as a record error and keeps the first; ``"last_wins"`` is
+    for harvest protocols (OAI-PMH, SRU) where a record changed or deleted during the read is
+    legitimately listed again, later: the later copy replaces the earlier one.
     """
 
     name: str
     target: str
     description: str = ""
     depends_on: tuple[str, ...] = ()
+    duplicates: Literal["error", "last_wins"] = "error"
+
+    def __post_init__(self) -> None:
+        if self.duplicates not in ("error", "last_wins"):
+            raise ValueError(f"StreamSpec.duplicates must be 'error' or 'last_wins', not {self.duplicates!r}")
 
 
 class RawRecord(NamedTuple):
@@ -70,13 +80,18 @@ class RawRecord(NamedTuple):
 
     ``ref`` is a human-readable reference used in error reports (``users.csv:42``,
     ``GET /api/v1/users?page=3 #17``). A connector that cannot even turn the upstream data into a
-    dict sets ``error`` (and whatever ``data`` it has): the engine reports it and goes on.
+    dict sets ``error`` (and whatever ``data`` it has; ``field`` names the field at fault, when
+    one is): the engine reports it and goes on. ``warnings`` are ``(field, message)`` pairs about
+    a record the connector kept after tolerating something (an enum value in another case, a date
+    in the source's own format): the engine reports each with severity "warning", never silently.
     (A NamedTuple: immutable, and cheap to create on the hot path of every sync.)
     """
 
     data: Mapping[str, Any]
     ref: str
     error: str | None = None
+    warnings: tuple[tuple[str | None, str], ...] = ()
+    field: str | None = None
 
 
 @dataclass(slots=True)
@@ -120,8 +135,6 @@ class Connector(abc.ABC):
     title: ClassVar[str] = ""
     #: pydantic model of this connector's config
     config_model: ClassVar[type[ConnectorConfig]] = ConnectorConfig
-    #: whether :meth:`write` is implemented
-    supports_write: ClassVar[bool] = False
 
     def __init__(self, config: ConnectorConfig) -> None:
         self.config = config
@@ -152,10 +165,6 @@ class Connector(abc.ABC):
         no error and whose entities nobody has written since (see docs/concepts.md).
         """
         return None
-
-    async def write(self, stream: str, changes: Sequence[Mapping[str, Any]]) -> None:  # pragma: no cover
-        """Write canonical changes back to the upstream system (optional capability)."""
-        raise NotImplementedError(f"connector {self.name!r} does not write")
 
     async def aclose(self) -> None:
         """Release network clients or open files."""

@@ -8,14 +8,9 @@ secret; ``retryable`` tells the engine whether trying the run again later may he
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import random
 import time
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Self
 
@@ -23,7 +18,10 @@ import httpx
 
 from hub.errors import ConnectorError
 from hub.sdk._auth import AuthStrategy, HttpSourceConfig, redact_text, redact_url
+from hub.sdk._body import DEFAULT_MAX_RESPONSE_BYTES, ERROR_BODY_BYTES, read_body
+from hub.sdk._log_filter import forget_secrets, watch_secrets
 from hub.sdk._paging import LinkHeaderPaging, Page, PagingStrategy, ResponseInfo
+from hub.sdk._policies import RequestBudget, RetryPolicy, Timeouts, parse_retry_after
 
 __all__ = ["HttpClient", "RequestBudget", "RetryPolicy", "Timeouts", "parse_retry_after", "user_agent"]
 
@@ -50,110 +48,6 @@ def user_agent() -> str:
         return "FediFlow/dev"
 
 
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds: ``connect`` to open a connection, ``read`` between bytes, ``total`` for one call incl. retries."""
-
-    connect: float = 10.0
-    read: float = 30.0
-    total: float = 300.0
-
-    def httpx(self) -> httpx.Timeout:
-        return httpx.Timeout(self.read, connect=self.connect, pool=self.connect)
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """When and how long to wait before trying a request again.
-
-    Retries ``statuses`` (429 for any method, the others for idempotent ones) and connect/read
-    timeouts, at most ``max_attempts`` tries in all. The wait is exponential backoff with full
-    jitter (a random time between 0 and ``min(max_backoff, base * 2**(attempt-1))``), or the
-    server's ``Retry-After`` (seconds or an HTTP date) when it sends one; a ``Retry-After`` longer
-    than ``max_retry_after`` is not waited for: the call fails at once as retryable.
-    """
-
-    max_attempts: int = 4
-    base: float = 0.5
-    max_backoff: float = 30.0
-    max_retry_after: float = 120.0
-    statuses: frozenset[int] = frozenset({429, 502, 503, 504})
-
-    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
-        ceiling = min(self.max_backoff, self.base * 2 ** (attempt - 1))
-        return (rng or random).uniform(0, ceiling)
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP-date), ``None`` if absent or bad."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-@dataclass(slots=True)
-class RequestBudget:
-    """At most ``max_requests`` HTTP requests (retries included) per sync run; share one between clients."""
-
-    max_requests: int
-    used: int = field(default=0)
-
-    @property
-    def remaining(self) -> int:
-        return max(0, self.max_requests - self.used)
-
-    def spend(self, what: str = "request") -> None:
-        if self.used >= self.max_requests:
-            raise ConnectorError(
-                f"request budget of {self.max_requests} requests for this run is spent (next: {what}); "
-                "raise the source's request budget or sync less often",
-                retryable=False,
-            )
-        self.used += 1
-
-
-# --- keeping secrets out of httpx's own INFO log line ---------------------------------------------
-
-_LIVE_CLIENTS: weakref.WeakSet[HttpClient] = weakref.WeakSet()
-
-
-class _RedactHttpxLog(logging.Filter):
-    """httpx logs every request URL at INFO; redact query secrets and known secrets from it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        secrets = [s for client in list(_LIVE_CLIENTS) for s in client.secrets()]
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                redact_url(a, secrets)
-                if isinstance(a, httpx.URL)
-                else redact_text(a, secrets)
-                if isinstance(a, str)
-                else a
-                for a in record.args
-            )
-        if isinstance(record.msg, str):
-            record.msg = redact_text(record.msg, secrets)
-        return True
-
-
-_HTTPX_FILTER = _RedactHttpxLog()
-
-
-def _install_httpx_log_filter() -> None:
-    logger = logging.getLogger("httpx")
-    if _HTTPX_FILTER not in logger.filters:
-        logger.addFilter(_HTTPX_FILTER)
-
-
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port
 
@@ -177,6 +71,7 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         secrets: tuple[str, ...] = (),
         max_redirects: int = 5,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         verify: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -186,6 +81,7 @@ class HttpClient:
         self.budget = budget
         self.auth = auth
         self.max_redirects = max_redirects
+        self.max_response_bytes = max_response_bytes
         self._extra_secrets = tuple(s for s in secrets if s)
         self._sleep = sleep
         default_headers = {
@@ -202,8 +98,7 @@ class HttpClient:
             transport=transport,
         )
         self._origin = _origin(self._client.base_url)
-        _install_httpx_log_filter()
-        _LIVE_CLIENTS.add(self)
+        watch_secrets(self)
 
     @classmethod
     def from_config(cls, config: HttpSourceConfig, **overrides: Any) -> HttpClient:
@@ -214,6 +109,7 @@ class HttpClient:
             "retry": RetryPolicy(max_attempts=config.max_attempts),
             "budget": RequestBudget(config.max_requests) if config.max_requests else None,
             "verify": config.verify_tls,
+            "max_response_bytes": config.max_response_bytes,
         }
         return cls(config.base_url, **{**options, **overrides})
 
@@ -227,7 +123,7 @@ class HttpClient:
         await self._client.aclose()
         if self.auth is not None:
             await self.auth.aclose()
-        _LIVE_CLIENTS.discard(self)
+        forget_secrets(self)
 
     @property
     def base_url(self) -> httpx.URL:
@@ -307,6 +203,14 @@ class HttpClient:
             started = time.perf_counter()
             try:
                 response = await self._send(self._copy(request))
+                status = response.status_code
+                retry_status = status in policy.statuses and (status == 429 or method in IDEMPOTENT)
+                if retry_status and attempt < policy.max_attempts:
+                    await response.aclose()  # its body is not needed
+                elif response.is_success:
+                    await read_body(response, self.max_response_bytes, shown)
+                else:
+                    await read_body(response, ERROR_BODY_BYTES, shown, truncate=True)
             except httpx.TransportError as exc:
                 retry = isinstance(exc, _NOT_SENT_ERRORS) or (
                     isinstance(exc, _RETRYABLE_ERRORS) and method in IDEMPOTENT
@@ -315,7 +219,6 @@ class HttpClient:
                     await self._wait(shown, attempt, policy.backoff(attempt), error=type(exc).__name__)
                     continue
                 raise self._transport_error(exc, shown, attempt) from None
-            status = response.status_code
             log.debug(
                 "http response",
                 extra={
@@ -326,7 +229,6 @@ class HttpClient:
                     "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
                 },
             )
-            retry_status = status in policy.statuses and (status == 429 or method in IDEMPOTENT)
             if retry_status and attempt < policy.max_attempts:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
                 if retry_after is not None and retry_after > policy.max_retry_after:
@@ -355,15 +257,19 @@ class HttpClient:
         )
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
-        """Send, following redirects for GET/HEAD; credentials only go to the client's own origin."""
+        """Send, following redirects for GET/HEAD; credentials only go to the client's own origin.
+
+        The response is streamed: its body is not read yet (see hub.sdk._body).
+        """
         hops = 0
         while True:
             same_origin = _origin(request.url) == self._origin
             response = await self._client.send(
-                request, auth=httpx.USE_CLIENT_DEFAULT if same_origin else None
+                request, auth=httpx.USE_CLIENT_DEFAULT if same_origin else None, stream=True
             )
             if not (response.is_redirect and request.method in ("GET", "HEAD")):
                 return response
+            await response.aclose()
             hops += 1
             if hops > self.max_redirects:
                 raise ConnectorError(

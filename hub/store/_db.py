@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from hub import jsonutil
 from hub.errors import ConfigurationError, StoreError
 
-__all__ = ["Database", "MIGRATIONS_DIR", "sqlite_pragmas", "store_error"]
+__all__ = ["Database", "MIGRATIONS_DIR", "short_reason", "sqlite_pragmas", "store_error"]
 
 log = logging.getLogger("fediflow.store")
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -34,13 +35,33 @@ def sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def store_error(exc: Exception) -> Exception:
-    """The exception a failed transaction raises: a StoreError for a lost connection or an
-    operational failure (locked, disk full, ...), else ``exc`` itself (an IntegrityError stays one)."""
+    """The exception a failed transaction raises: a StoreError for a lost connection, an operational
+    failure (locked, disk full, ...) or data the database refused, else ``exc`` itself (an
+    IntegrityError stays one: callers look the rows up again).
+
+    A StoreError's message is short and never holds the SQL, its parameters or a quoted value (see
+    :func:`short_reason`); engines are also created with ``hide_parameters``, so not even the
+    IntegrityError's text holds the values of a batch.
+    """
     if isinstance(exc, DBAPIError) and getattr(exc, "connection_invalidated", False):
-        return StoreError(f"database connection lost: {exc.orig}")
-    if isinstance(exc, OperationalError):
-        return StoreError(f"database error: {exc.orig}")
+        return StoreError(f"database connection lost: {short_reason(exc)}")
+    if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError):
+        return StoreError(f"database error: {short_reason(exc)}")
     return exc
+
+
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+
+
+def short_reason(exc: DBAPIError) -> str:
+    """The driver's reason for ``exc`` in one line: its first line, quoted values elided, at most 200
+    characters (asyncpg puts the record's text in a DETAIL or CONTEXT line, SQLAlchemy the SQL and
+    parameters after the reason)."""
+    orig = exc.orig if exc.orig is not None else exc
+    lines = str(orig).strip().splitlines()
+    reason = (lines[0] if lines else "").replace("<class '", "").replace("'>", "")
+    reason = _QUOTED.sub("...", reason)
+    return (reason[:197] + "...") if len(reason) > 200 else reason
 
 
 class Database:
@@ -51,6 +72,8 @@ class Database:
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         kwargs: dict[str, Any] = {
             "echo": echo,
+            # never a record's values in an exception's text (run messages, logs): see store_error
+            "hide_parameters": True,
             "json_serializer": jsonutil.dumps,
             "json_deserializer": jsonutil.loads,
         }

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hub.store._options import SourceOptions
+
 __all__ = ["ChangeRecord", "EntityRecord", "RunErrorRecord", "RunRecord", "SourceRecord", "TenantRecord"]
 
 
@@ -31,6 +33,7 @@ class SourceRecord:
     enabled: bool
     created_at: datetime
     updated_at: datetime
+    options: SourceOptions = field(default_factory=SourceOptions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +57,8 @@ class RunRecord:
     started_at: datetime | None
     heartbeat_at: datetime | None
     finished_at: datetime | None
+    #: records kept with a problem (dangling references, tolerated values): see RunErrorRecord.severity
+    warnings: int = 0
 
     @property
     def duration_seconds(self) -> float | None:
@@ -70,6 +75,8 @@ class RunErrorRecord:
     ref: str
     field: str | None
     message: str
+    #: "error": the record was not kept; "warning": it was kept, with the problem reported
+    severity: str = "error"
 
 
 @dataclass(frozen=True, slots=True)

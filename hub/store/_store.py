@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from hub.crypto import SecretBox
 from hub.errors import ConfigurationError, Conflict, NotFound
 from hub.store._db import Database
+from hub.store._options import SourceOptions
 from hub.store._records import (
     ChangeRecord,
     EntityRecord,
@@ -55,6 +56,7 @@ def _source(row: Any) -> SourceRecord:
         enabled=row.enabled,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        options=SourceOptions.model_validate(row.options or {}),
     )
 
 
@@ -72,6 +74,7 @@ def _run(row: Any) -> RunRecord:
         deleted=row.deleted,
         unchanged=row.unchanged,
         errors=row.errors,
+        warnings=row.warnings,
         per_stream=row.per_stream or {},
         message=row.message,
         attempts=row.attempts,
@@ -183,13 +186,20 @@ class TenantStore:
         except ValidationError as exc:
             raise ConfigurationError(f"invalid connector config: {validation_problems(exc)}") from None
 
-    async def add_source(self, name: str, connector: str, config: BaseModel) -> SourceRecord:
+    async def add_source(self, name: str, connector: str, config: BaseModel,
+                         options: SourceOptions | None = None) -> SourceRecord:
+        """Add a source. Without ``options``, its id prefix is ``""`` when it is the tenant's first
+        source and ``"<name>:"`` otherwise (see :mod:`hub.store._options`)."""
         if not _SOURCE_NAME.match(name):
             raise ConfigurationError(f"source name {name!r} must be letters, digits, '_', '.' or '-' (max 128)")
         plain, token = self._split_config(config)
         now = _now()
         try:
             async with self.db.begin() as conn:
+                if options is None:
+                    others = (await conn.execute(select(func.count()).select_from(sources)
+                                                 .where(sources.c.tenant_id == self.tenant_id))).scalar_one()
+                    options = SourceOptions(id_prefix=f"{name}:" if others else "")
                 await conn.execute(
                     sources.insert().values(
                         tenant_id=self.tenant_id,
@@ -200,6 +210,7 @@ class TenantStore:
                         enabled=True,
                         created_at=now,
                         updated_at=now,
+                        options=options.model_dump(),
                     )
                 )
         except IntegrityError:
@@ -215,6 +226,16 @@ class TenantStore:
         async with self.db.begin() as conn:
             await conn.execute(
                 update(sources).where(sources.c.tenant_id == self.tenant_id, sources.c.id == source.id).values(**values)
+            )
+        return await self.get_source(name)
+
+    async def set_source_options(self, name: str, options: SourceOptions) -> SourceRecord:
+        """Replace the hub-level options of a source."""
+        source = await self.get_source(name)
+        async with self.db.begin() as conn:
+            await conn.execute(
+                update(sources).where(sources.c.tenant_id == self.tenant_id, sources.c.id == source.id)
+                .values(options=options.model_dump(), updated_at=_now())
             )
         return await self.get_source(name)
 
@@ -276,6 +297,7 @@ class TenantStore:
                     deleted=0,
                     unchanged=0,
                     errors=0,
+                    warnings=0,
                     per_stream={},
                     attempts=1,
                     queued_at=now,
@@ -314,14 +336,21 @@ class TenantStore:
             row = (await conn.execute(query)).first()
         return _run(row) if row else None
 
-    async def run_errors(self, run_id: int, *, limit: int = 100, offset: int = 0) -> tuple[int, list[RunErrorRecord]]:
+    async def run_errors(self, run_id: int, *, limit: int = 100, offset: int = 0,
+                         severity: str | None = None) -> tuple[int, list[RunErrorRecord]]:
+        """The kept problems of a run (oldest first) and how many match; ``severity`` is ``"error"``
+        or ``"warning"`` to list only those (None: both)."""
         await self.get_run(run_id)  # tenant check
+        where = [run_errors.c.run_id == run_id]
+        if severity is not None:
+            where.append(run_errors.c.severity == severity)
         async with self.db.connect() as conn:
-            total = (await conn.execute(select(func.count()).where(run_errors.c.run_id == run_id))).scalar_one()
+            total = (await conn.execute(select(func.count()).select_from(run_errors).where(*where))).scalar_one()
             rows = await conn.execute(
-                select(run_errors).where(run_errors.c.run_id == run_id).order_by(run_errors.c.id).limit(limit).offset(offset)
+                select(run_errors).where(*where).order_by(run_errors.c.id).limit(limit).offset(offset)
             )
-            return total, [RunErrorRecord(r.id, r.run_id, r.stream, r.ref, r.field, r.message) for r in rows]
+            return total, [RunErrorRecord(r.id, r.run_id, r.stream, r.ref, r.field, r.message, r.severity)
+                           for r in rows]
 
     # --- entities and changes ----------------------------------------------------------------
 
@@ -360,10 +389,14 @@ class TenantStore:
 
     async def entity_data_chunk(self, type_: str, *, after_id: int = 0, limit: int = 2000,
                                 include_deleted: bool = False) -> tuple[list[Mapping[str, Any]], int]:
-        """One chunk of canonical records of a type after entity id ``after_id``: (records, last id)."""
+        """One chunk of canonical records of a type after entity id ``after_id``: (records, last id).
+
+        Of records linked across sources (hub.identity) only the shown one of each group is included.
+        """
         query = (
             select(entities.c.id, entities.c.data)
-            .where(entities.c.tenant_id == self.tenant_id, entities.c.type == type_, entities.c.id > after_id)
+            .where(entities.c.tenant_id == self.tenant_id, entities.c.type == type_, entities.c.id > after_id,
+                   entities.c.linked_to.is_(None))
             .order_by(entities.c.id)
             .limit(limit)
         )

@@ -46,6 +46,8 @@ class ExistingEntity:
     version: int
     status: str
     data: Any | None = None
+    #: the source that owns the entity (None once that source was removed)
+    source_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +95,13 @@ async def fetch_existing(conn: AsyncConnection, tenant_id: int, type_: str,
     for start in range(0, len(stable_ids), _IN_CHUNK):
         chunk = stable_ids[start : start + _IN_CHUNK]
         rows = await conn.execute(
-            select(entities.c.id, entities.c.stable_id, entities.c.hash, entities.c.version, entities.c.status).where(
+            select(entities.c.id, entities.c.stable_id, entities.c.hash, entities.c.version, entities.c.status,
+                   entities.c.source_id).where(
                 entities.c.tenant_id == tenant_id, entities.c.type == type_, entities.c.stable_id.in_(chunk)
             )
         )
-        for entity_id, stable_id, hash_, version, status in rows:
-            found[stable_id] = ExistingEntity(entity_id, hash_, version, status)
+        for entity_id, stable_id, hash_, version, status, owner in rows:
+            found[stable_id] = ExistingEntity(entity_id, hash_, version, status, source_id=owner)
     return found
 
 
@@ -265,6 +268,7 @@ def apply_batch(conn: Connection, batch: BatchWrite) -> int | None:
             deleted=sync_runs.c.deleted + counts.get("deleted", 0),
             unchanged=sync_runs.c.unchanged + counts.get("unchanged", 0),
             errors=sync_runs.c.errors + counts.get("errors", 0),
+            warnings=sync_runs.c.warnings + counts.get("warnings", 0),
             per_stream=dict(batch.per_stream),
             heartbeat_at=batch.now,
         )
@@ -312,6 +316,20 @@ def event_row(tenant_id: int, type_: str, stable_id: str, op: str, version: int,
     return (tenant_id, type_, stable_id, op, version, source_id, run_id, data, ts)
 
 
-def rows_for_errors(run_id: int, stream: str, errors: Iterable[tuple[str, str | None, str]]) -> list[dict[str, Any]]:
-    return [{"run_id": run_id, "stream": stream, "ref": ref[:512], "field": field, "message": message}
-            for ref, field, message in errors]
+def rows_for_errors(run_id: int, stream: str,
+                    errors: Iterable[tuple[str, str | None, str, str]]) -> list[dict[str, Any]]:
+    """``run_errors`` rows from (ref, field, message, severity) tuples; severity is "error" or "warning".
+
+    Text any database can hold: a NUL or a lone surrogate (from a connector's ref, say) is written
+    escaped (``\\x00``, ``\\udcff``), so a report row is stored the same on SQLite and PostgreSQL.
+    """
+    return [{"run_id": run_id, "stream": stream, "ref": _storable(ref)[:512],
+             "field": None if field is None else _storable(field)[:255], "message": _storable(message),
+             "severity": severity}
+            for ref, field, message, severity in errors]
+
+
+def _storable(text: str) -> str:
+    if text.isascii() and "\x00" not in text:
+        return text
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 
@@ -89,6 +90,8 @@ sources = Table(
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    #: hub-level options (hub.store.SourceOptions: id prefix, precedence, reference policy; migration 0008)
+    Column("options", Json, nullable=False, default=dict),
     UniqueConstraint("tenant_id", "name"),
 )
 
@@ -107,6 +110,8 @@ sync_runs = Table(
     Column("deleted", Integer, nullable=False, default=0),
     Column("unchanged", Integer, nullable=False, default=0),
     Column("errors", Integer, nullable=False, default=0),
+    #: record warnings (kept records with a problem: dangling references, tolerated values; migration 0009)
+    Column("warnings", Integer, nullable=False, default=0, server_default="0"),
     Column("per_stream", Json, nullable=False),
     Column("message", Text, nullable=True),
     Column("attempts", Integer, nullable=False, default=1),
@@ -129,6 +134,9 @@ run_errors = Table(
     Column("ref", String(512), nullable=False),
     Column("field", String(255), nullable=True),
     Column("message", Text, nullable=False),
+    #: "error" (the record was not kept) | "warning" (kept, with a problem) (migration 0009)
+    Column("severity", String(16), nullable=False, default="error", server_default="error"),
+    Index(None, "run_id", "severity"),
 )
 
 stream_states = Table(
@@ -165,7 +173,13 @@ entities = Table(
     Column("status", String(16), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    #: the entity shown for this one's group of linked records (hub.identity), NULL when this is it
+    #: or it is not linked (migration 0008)
+    Column("linked_to", Key, nullable=True),
     UniqueConstraint("tenant_id", "type", "stable_id"),
+    #: the linked records of a tenant (few): a partial index keeps "has this tenant links?" cheap
+    Index("ix_entities_linked", "tenant_id", "type", "linked_to", sqlite_where=text("linked_to IS NOT NULL"),
+          postgresql_where=text("linked_to IS NOT NULL")),
     #: the API's default order (pages are index ranges); more indexes on PostgreSQL only (migration 0003)
     Index(None, "tenant_id", "type", "id"),
 )
@@ -464,6 +478,8 @@ schedules = Table(
     Column("anchor", UtcDateTime(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    #: when the schedule was removed (migration 0011); the row and its ledger stay for the audit
+    Column("removed_at", UtcDateTime(), nullable=True),
     Index(None, "tenant_id", "source_id"),
 )
 
@@ -513,4 +529,43 @@ run_holds = Table(
     Column("decided_by", String(255), nullable=True),
     Column("decided_at", UtcDateTime(), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
+)
+
+file_uploads = Table(
+    "file_uploads",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    #: the source the file was delivered for (NULL: an SFTP file no source points at)
+    Column("source_id", Key, ForeignKey("sources.id", ondelete="SET NULL"), nullable=True),
+    #: where the file landed, relative to the tenant's import directory
+    Column("path", String(1024), nullable=False),
+    #: the name the uploader gave the file (recorded only, never used as a path)
+    Column("file_name", String(255), nullable=True),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    #: api | cli | sftp
+    Column("channel", String(8), nullable=False),
+    #: the API client id, the SFTP account or the host user of the CLI
+    Column("uploaded_by", String(255), nullable=False),
+    #: the run queued on arrival, if any
+    Column("run_id", Key, ForeignKey("sync_runs.id", ondelete="SET NULL"), nullable=True),
+    Column("uploaded_at", UtcDateTime(), nullable=False),
+    Index(None, "tenant_id", "source_id", "id"),
+)
+
+sftp_accounts = Table(
+    "sftp_accounts",
+    metadata,
+    Column("id", Key, primary_key=True, autoincrement=True),
+    Column("tenant_id", Key, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    #: login name, unique in the hub (it tells which tenant a connection belongs to)
+    Column("username", String(64), nullable=False, unique=True),
+    #: scrypt hash (``scrypt$n$r$p$salt$hash``); NULL: no password login
+    Column("password_hash", String(255), nullable=True),
+    #: OpenSSH public keys, one per line; NULL: no key login
+    Column("public_keys", Text, nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )

@@ -1,6 +1,48 @@
-"""The sync engine."""
+"""The sync engine, its safeguards and the per-source lock.
+
+What other packages use (the API, the CLI, the scheduler) is exported here; the ``_``-modules
+are private to this package (tests/unit/test_architecture.py checks it).
+"""
 
 from hub.sync._engine import SyncEngine, order_streams
+from hub.sync._locks import source_lock, source_lock_free
+from hub.sync._lookups import build_lookup_tables
 from hub.sync._progress import NullProgress, Progress
+from hub.sync._safeguards import (
+    HoldRecord,
+    SafeguardOutcome,
+    Safeguards,
+    approve_run,
+    clear_safeguards,
+    discard_run,
+    evaluate,
+    get_hold,
+    get_safeguards,
+    list_holds,
+    purge_deleted,
+    run_with_safeguards,
+    set_safeguards,
+)
 
-__all__ = ["NullProgress", "Progress", "SyncEngine", "order_streams"]
+__all__ = [
+    "HoldRecord",
+    "NullProgress",
+    "Progress",
+    "SafeguardOutcome",
+    "Safeguards",
+    "SyncEngine",
+    "approve_run",
+    "build_lookup_tables",
+    "clear_safeguards",
+    "discard_run",
+    "evaluate",
+    "get_hold",
+    "get_safeguards",
+    "list_holds",
+    "order_streams",
+    "purge_deleted",
+    "run_with_safeguards",
+    "set_safeguards",
+    "source_lock",
+    "source_lock_free",
+]

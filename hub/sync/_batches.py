@@ -9,9 +9,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-__all__ = ["COUNT_KEYS", "Batch", "Counts", "Pending", "Rows", "SharedType", "sorted_keys", "validation_problem"]
+__all__ = ["COUNT_KEYS", "Batch", "Counts", "Pending", "Problem", "Rows", "SharedType", "sorted_keys",
+           "validation_problem"]
 
-COUNT_KEYS = ("created", "updated", "deleted", "unchanged", "errors")
+COUNT_KEYS = ("created", "updated", "deleted", "unchanged", "errors", "warnings")
+
+#: one entry of the run report: (record ref, field or None, message, severity). Severity is
+#: ``"error"`` (the record was not kept; counted in ``errors``) or ``"warning"`` (it was kept with
+#: the problem; counted in ``warnings``). See ``StreamSync._error`` / ``StreamSync._warning``.
+Problem = tuple[str, str | None, str, str]
 
 
 def sorted_keys(value: Any) -> Any:
@@ -39,6 +45,7 @@ class Counts:
     deleted: int = 0
     unchanged: int = 0
     errors: int = 0
+    warnings: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {key: getattr(self, key) for key in COUNT_KEYS}
@@ -59,21 +66,30 @@ class Pending:
     status: str
     replay: bool
     ref: str
+    #: its place in the stream's read
+    position: int = 0
+    #: a later copy of a stable id that an earlier batch of the same read already classified
+    #: (streams whose ``StreamSpec.duplicates`` is ``"last_wins"``)
+    again: bool = False
 
 
 @dataclass
 class Batch:
     records: list[Pending] = field(default_factory=list)
-    errors: list[tuple[str, str | None, str]] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
     delta: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNT_KEYS, 0))
     read: int = 0
+    #: stable id -> index in ``records``: a later copy replaces an earlier one (``last_wins`` streams)
+    index: dict[str, int] = field(default_factory=dict)
+    #: entity id -> position of its latest copy recognised unchanged by its raw hash (``last_wins``)
+    raw_hits: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class Rows:
     """What classifying a batch gives: the rows to write and the batch's counts and errors."""
 
-    errors: list[tuple[str, str | None, str]]
+    errors: list[Problem]
     delta: dict[str, int]
     inserts: list[tuple[Any, ...]] = field(default_factory=list)
     updates: list[tuple[Any, ...]] = field(default_factory=list)

@@ -28,17 +28,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from hub.errors import ConfigurationError, Conflict, HubError, MappingError, SourceDataError
 from hub.events import ChangeEvent, ChangeOp, RunSummary
+from hub.identity import relink
 from hub.jsonutil import loads
 from hub.sdk import Connector, StreamSpec
 from hub.store import RunRecord, SourceRecord, TenantStore
+from hub.store._db import short_reason
 from hub.store._tables import sync_runs
 from hub.store._writer import BatchWriter
 from hub.sync._batches import COUNT_KEYS, Counts, SharedType
 from hub.sync._locks import source_lock
 from hub.sync._lookups import build_lookup_tables
 from hub.sync._progress import NullProgress, Progress
+from hub.sync._references import check_run_references
 from hub.sync._stream import StreamSync
 
 __all__ = ["SyncEngine", "order_streams"]
@@ -68,6 +73,21 @@ def _bulk_gc() -> Iterator[None]:
     finally:
         gc.set_threshold(*before)
         gc.unfreeze()
+
+
+async def _run_event(conn: Any, tenant: TenantStore, run_id: int, event_type: str) -> None:
+    """Queue a run lifecycle event for webhook subscribers in ``conn``'s transaction (hub.webhooks)."""
+    from hub.webhooks._lifecycle import emit_run_event  # the delivery queue is hub.webhooks'
+
+    await emit_run_event(conn, run_id, event_type, tenant=tenant.tenant.slug)
+
+
+def _failure_message(exc: BaseException) -> str:
+    """A failed run's message for an exception outside the hub's tree: a database error in one short
+    line (never its SQL or parameters, see hub.store._db.short_reason), else the exception's type and text."""
+    if isinstance(exc, DBAPIError):
+        return f"database error: {short_reason(exc)}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def order_streams(specs: Sequence[StreamSpec]) -> list[StreamSpec]:
@@ -115,6 +135,10 @@ class _RunContext:
     max_errors: int = 10000
     per_stream: dict[str, dict[str, int]] = field(default_factory=dict)
     errors_kept: int = 0
+    #: (stream, canonical type) of the run's mapped streams, in run order
+    stream_types: list[tuple[str, str]] = field(default_factory=list)
+    #: streams whose read stopped on a SourceDataError (reported in the run's errors; see StreamSync._stopped)
+    stopped: list[str] = field(default_factory=list)
 
     def keep_error(self) -> bool:
         """Whether one more record error is stored (all are counted; at most ``max_errors`` kept)."""
@@ -131,6 +155,7 @@ class SyncEngine:
         self.hub = hub
         self.batch_size = hub.settings.sync.batch_size
         self.max_errors = hub.settings.sync.max_errors_per_run
+        self.max_record_bytes = hub.settings.sync.max_record_bytes
 
     # --- a run ------------------------------------------------------------------------------
 
@@ -176,28 +201,38 @@ class SyncEngine:
                               progress or NullProgress(), writer, self.max_errors,
                               per_stream={k: dict(v) for k, v in run.per_stream.items()})
             try:
+                if not run.dry_run:  # sync.run.started for webhook subscribers (hub.webhooks._lifecycle)
+                    async with tenant.db.begin() as conn:
+                        await _run_event(conn, tenant, run.id, "sync.run.started")
                 specs = order_streams(connector.streams())
                 mappings = self._mappings_for(ctx, specs)
                 check = await connector.check()
                 if not check.ok:
                     raise SourceDataError(check.message)
                 shared = shared_types(specs, mappings)
+                ctx.stream_types = [(spec.name, mappings[spec.name].target) for spec in specs if spec.name in mappings]
                 for spec in specs:
                     mapping = mappings.get(spec.name)
                     if mapping is not None:
                         await self._sync_stream(ctx, spec, mapping, shared.get(mapping.target))
+                if not ctx.dry_run:  # links across sources follow what this run wrote (hub.identity)
+                    await relink(ctx.tenant, self.hub.settings.identity.match,
+                                 dict.fromkeys(m.target for m in mappings.values()))
+                await check_run_references(ctx)  # warnings for what this run wrote (hub.sync._references)
             except HubError as exc:
                 await writer.aclose()  # a batch in flight commits before the run is marked failed
                 await self._finish(ctx, "failed", str(exc))
                 raise
             except BaseException as exc:  # cancelled or a bug: record it, then let it propagate
                 await writer.aclose()
-                await self._finish(ctx, "failed", f"{type(exc).__name__}: {exc}")
+                await self._finish(ctx, "failed", _failure_message(exc))
                 raise
             finally:
                 await writer.aclose()
                 await connector.aclose()
-            return await self._finish(ctx, "succeeded", None)
+            stopped = (f"stream(s) stopped, the rest of the run went on: {', '.join(ctx.stopped)} (see the run's "
+                       "errors)") if ctx.stopped else None
+            return await self._finish(ctx, "succeeded", stopped)
 
     def _mappings_for(self, ctx: _RunContext, specs: Sequence[StreamSpec]) -> dict[str, Any]:
         """Compile every stream's mapping up front, so a mapping error stops the run before any write."""
@@ -242,6 +277,9 @@ class SyncEngine:
                 .where(sync_runs.c.id == ctx.run.id, sync_runs.c.tenant_id == ctx.tenant.tenant_id)
                 .values(**values)
             )
+            if not ctx.dry_run:  # in the status change's transaction: the event exists iff the status does
+                await _run_event(conn, ctx.tenant, ctx.run.id,
+                                 "sync.run.finished" if status == "succeeded" else "sync.run.failed")
         run = await ctx.tenant.get_run(ctx.run.id)
         summary = RunSummary(
             run_id=run.id,
@@ -254,13 +292,16 @@ class SyncEngine:
             deleted=run.deleted,
             unchanged=run.unchanged,
             errors=run.errors,
+            warnings=run.warnings,
             started_at=run.started_at or run.queued_at,
             finished_at=run.finished_at,
             per_stream=run.per_stream,
         )
-        # counts nested: "created" is a LogRecord attribute, and logging refuses extras that clash
-        log.info("sync finished", extra={"run": run.id, "source": ctx.source.name, "status": status,
-                                         "counts": {k: getattr(run, k) for k in COUNT_KEYS}})
+        # counts nested: "created" is a LogRecord attribute, and logging refuses extras that clash;
+        # one info line per real run (a safeguard's dry run before it is at debug level)
+        log.log(logging.DEBUG if ctx.dry_run else logging.INFO, "sync finished",
+                extra={"run": run.id, "source": ctx.source.name, "status": status, "dry_run": ctx.dry_run,
+                       "counts": {k: getattr(run, k) for k in COUNT_KEYS}})
         self.hub.plugins.notify_run(summary)
         return summary
 
@@ -268,8 +309,11 @@ class SyncEngine:
 
     async def _sync_stream(self, ctx: _RunContext, spec: StreamSpec, mapping: Any, shared: SharedType | None) -> None:
         tables = await build_lookup_tables(ctx.connector, mapping) if mapping.lookups else None
-        stream = StreamSync(ctx, spec, mapping, self.batch_size, lambda rows, at: self._notify(ctx, rows, at), shared)
+        stream = StreamSync(ctx, spec, mapping, self.batch_size, lambda rows, at: self._notify(ctx, rows, at), shared,
+                            max_record_bytes=self.max_record_bytes)
         await stream.run_stream(tables)
+        if stream.stopped is not None:
+            ctx.stopped.append(spec.name)
 
     def _notify(self, ctx: _RunContext, rows: Sequence[tuple[Any, ...]], at: datetime) -> None:
         """Hand committed change rows (``event_row`` tuples + seq) to ``on_change_events`` observers."""

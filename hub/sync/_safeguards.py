@@ -9,9 +9,10 @@ Wraps :class:`~hub.sync.SyncEngine` (never changes it)::
       thresholds against the source's active entities of each canonical type
           within -> SyncEngine.sync(run_id=run_id)
           beyond -> the run becomes ``held`` (a ``run_holds`` row keeps the diff and the dry run
-                    id) and a ``sync.held`` system event is queued for webhook subscribers
+                    id) and a ``sync.run.held`` event is queued for webhook subscribers
 
-``approve_run`` puts a held run back in the queue with the safeguard bypassed; ``discard_run``
+``approve_run`` puts a held run back in the queue with the safeguard bypassed (and queues
+``sync.run.approved``); ``discard_run``
 ends it as ``discarded``. Deletions are soft (``tobedeleted``); :func:`purge_deleted` is the only
 hard delete and runs only when asked for explicitly (``fediflow purge``).
 """
@@ -50,7 +51,6 @@ __all__ = [
 
 log = logging.getLogger("fediflow.sync.safeguards")
 
-SYNC_HELD = "sync.held"
 _COUNT_KEYS = ("created", "updated", "deleted", "unchanged", "errors")
 
 
@@ -280,15 +280,12 @@ async def _check(hub: Any, engine: SyncEngine, tenant: TenantStore, source: Sour
 
 async def _emit_held(conn: Any, tenant: TenantStore, source: SourceRecord, run: RunRecord,
                      diff: Mapping[str, Any], reasons: list[str]) -> None:
-    """Queue ``sync.held`` for webhook subscribers, in the hold's transaction (when hub.webhooks is there)."""
-    try:
-        from hub.webhooks import emit_system_event
-    except ImportError:
-        log.info("sync.held (no webhooks module)", extra={"run": run.id, "source": source.name})
-        return
-    await emit_system_event(conn, tenant.tenant_id, SYNC_HELD, {
-        "run_id": run.id, "tenant": tenant.tenant.slug, "source": source.name, "reasons": reasons,
-        "diff": diff, "approve": f"/api/v1/runs/{run.id}/approve", "discard": f"/api/v1/runs/{run.id}/discard"})
+    """Queue ``sync.run.held`` for webhook subscribers, in the hold's transaction (hub.webhooks)."""
+    from hub.webhooks import RUN_HELD, emit_run_event
+
+    await emit_run_event(conn, run.id, RUN_HELD, tenant=tenant.tenant.slug, extra={
+        "reasons": reasons, "diff": diff, "approve": f"/api/v1/runs/{run.id}/approve",
+        "discard": f"/api/v1/runs/{run.id}/discard"})
 
 
 # --- holds --------------------------------------------------------------------------------------
@@ -335,6 +332,11 @@ async def _decide(tenant: TenantStore, run_id: int, decision: str, by: str | Non
             raise Conflict(f"run {run_id} is {run.status}, not held")
         await conn.execute(update(run_holds).where(and_(run_holds.c.run_id == run_id, run_holds.c.decision.is_(None)))
                            .values(decision=decision, decided_by=by, decided_at=now))
+        if decision == "approved":  # sync.run.approved, in the decision's transaction
+            from hub.webhooks import RUN_APPROVED, emit_run_event
+
+            await emit_run_event(conn, run_id, RUN_APPROVED, tenant=tenant.tenant.slug,
+                                 extra={"by": by})
     log.info("held run decided", extra={"run": run_id, "decision": decision, "by": by})
     return await tenant.get_run(run_id)
 

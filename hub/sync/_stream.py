@@ -10,63 +10,66 @@ handed over, so batches commit strictly in order. On a large SQLite run the writ
 process and batch N is written while N+1 is mapped; in process the write mostly advances while
 the loop waits for it. Classification (is this stable id new, changed, unchanged or a duplicate?)
 is done before the write is handed over, against the store as of the previous commit, so the
-result is the same as a fully sequential run.
+result is the same as a fully sequential run. This module is the read loop; classifying and
+writing the batches is :mod:`hub.sync._writes`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from pydantic_core import PydanticSerializationError
 
-from hub.errors import RecordError
-from hub.events import ChangeOp
+from hub.errors import RecordError, SourceDataError
+from hub.identity import prefix_ids
 from hub.jsonutil import canonical_bytes, content_hash
-from hub.sdk import StreamSpec, StreamState
+from hub.sdk import RawRecord, StreamSpec, StreamState
+from hub.settings import SyncSettings
 from hub.store._sync_ops import (
     BatchWrite,
-    ExistingEntity,
-    bulk_sql,
-    entity_row,
-    event_row,
-    fetch_data,
     fetch_existing,
     has_entities,
     load_source_index,
     load_stream_state,
-    numbered,
-    rows_for_errors,
     source_generation,
-    update_row,
 )
-from hub.sync._batches import Batch, Counts, Pending, Rows, SharedType, sorted_keys, validation_problem
+from hub.sync._batches import Batch, Counts, Pending, SharedType, sorted_keys, validation_problem
+from hub.sync._copies import Copies
+from hub.sync._references import reference_gate
 from hub.sync._snapshots import snapshot_key, unchanged_records
+from hub.sync._storable import NUL_MESSAGE, SURROGATE_MESSAGE, nul_field, surrogate_field
+from hub.sync._writes import BatchWrites
 
 __all__ = ["StreamSync"]
 
 log = logging.getLogger("fediflow.sync")
 
-_OP_COUNT = {ChangeOp.CREATED: "created", ChangeOp.UPDATED: "updated", ChangeOp.DELETED: "deleted"}
+DEFAULT_MAX_RECORD_BYTES = SyncSettings.model_fields["max_record_bytes"].default
+
+
+def too_big(size: int, limit: int, when: str = "") -> str:
+    """The record error of a record over ``sync.max_record_bytes``."""
+    return f"record is {size} bytes{when}, over the limit of {limit} (sync.max_record_bytes)"
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class StreamSync:
+class StreamSync(BatchWrites):
     """Syncs one stream of one run. ``run`` is the engine's run context (tenant, source, run, ...)."""
 
     def __init__(self, run: Any, spec: StreamSpec, mapping: Any, batch_size: int,
                  notify: Callable[[Sequence[tuple[Any, ...]], datetime], None],
-                 shared: SharedType | None = None) -> None:
+                 shared: SharedType | None = None, max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES) -> None:
         self.run = run
         self.spec = spec
+        self.max_record_bytes = max_record_bytes
         self.shared = shared
         self.mapping = mapping
         self.batch_size = batch_size
@@ -81,6 +84,8 @@ class StreamSync:
         self.counts = Counts()
         self.touched: set[int] = set()  # entity ids seen in this read
         self.mapped_ids: set[str] = set()  # stable ids mapped in this read
+        # StreamSpec.duplicates: which copy of a stable id read twice is kept (hub.sync._copies)
+        self.copies = Copies(spec.duplicates == "last_wins", run.dry_run, self.mapped_ids)
         self.candidates: set[int] = set()  # active entity ids not seen yet (deletion candidates)
         self.batch = Batch()
         self.position = 0
@@ -88,6 +93,9 @@ class StreamSync:
         self.snapshot_key: str | None = None
         self.unchecked: tuple[BatchWrite, Batch] | None = None  # the write of ``writing`` and its batch, if unchecked
         self.new_type = False  # the tenant had no entity of this type when the stream started
+        self.stopped: SourceDataError | None = None  # what ended the read early (see _stopped)
+        self.protected: set[str] = set()  # stable ids of records that failed: not deletion candidates
+        self.gate = reference_gate(run, spec.name, self.type, self.model)  # references: reject
 
     # --- the read loop -------------------------------------------------------------------------
 
@@ -125,65 +133,152 @@ class StreamSync:
             self.new_type = not await has_entities(conn, self.tenant_id, self.type)
         if not shortcut:
             raw_index = {}
-        fingerprint = self.mapping.fingerprint.encode()
+        prefix = run.source.options.id_prefix
+        # the prefix is part of what the raw hash covers: changing it maps every record again
+        fingerprint = self.mapping.fingerprint.encode() + (b"\0" + prefix.encode() if prefix else b"")
         keep_raw_hash = not self.mapping.lookups
         apply, validate, to_json = self.mapping.apply, self.model.model_validate, self.serializer.to_json
+        copies, max_bytes = self.copies, self.max_record_bytes
+        last_wins = copies.last_wins
+        copies.holding = last_wins and replay_until > 0
         run.progress.stream_started(spec.name)
         try:
-            async for record in run.connector.read(spec.name, self.state):
+            async for record in self._guarded(run.connector.read(spec.name, self.state)):
                 self.position += 1
                 batch = self.batch
                 batch.read += 1
                 replay = self.position <= replay_until
+                if record.error is None:
+                    try:
+                        raw = canonical_bytes(record.data)
+                    except TypeError:  # a lone surrogate (orjson refuses it): not Unicode text
+                        record = record._replace(error=SURROGATE_MESSAGE, field=surrogate_field(record.data))
                 if record.error is not None:
-                    self._error(record.ref, None, record.error, replay)
+                    self._error(record.ref, record.field, record.error, replay)
+                    self._protect(record.data, prefix)
                 else:
-                    raw_hash = content_hash(fingerprint + canonical_bytes(record.data))
+                    for warned_field, warning in record.warnings:  # what the connector tolerated
+                        self._warning(record.ref, warned_field, warning, replay)
+                    raw_hash = content_hash(fingerprint + raw)
                     entity_id = raw_index.get(raw_hash)
-                    if entity_id is not None:
+                    if entity_id is not None and last_wins and entity_id in self.touched:
+                        entity_id = None  # read before: this copy may undo what the earlier one changed
+                    if len(raw) > max_bytes:
+                        self._error(record.ref, None, too_big(len(raw), max_bytes, " as read"), replay)
+                        self._protect(record.data, prefix)
+                    elif entity_id is not None:
                         if entity_id in self.touched:
                             self._error(record.ref, "sourcedId", "duplicate record: the same record was read earlier "
                                         "in this stream", replay)
                         else:
                             self.touched.add(entity_id)
                             self.candidates.discard(entity_id)
+                            if last_wins:
+                                batch.raw_hits[entity_id] = self.position
                             if not replay:
                                 batch.delta["unchanged"] += 1
                     else:
                         try:
                             mapped = apply(record.data, tables)
+                            if prefix:
+                                prefix_ids(mapped, prefix)
                             if mapped.get("metadata"):
                                 mapped["metadata"] = sorted_keys(mapped["metadata"])
                             obj = validate(mapped)
                         except RecordError as exc:
                             self._error(record.ref, exc.field, exc.message, replay)
+                            self._protect(record.data, prefix)
                         except ValidationError as exc:
                             self._error(record.ref, *validation_problem(exc), replay)
+                            self._protect(record.data, prefix)
                         else:
                             stable_id = obj.sourcedId
-                            if stable_id in self.mapped_ids:
+                            try:
+                                encoded = to_json(obj, by_alias=True, exclude_none=True)
+                                unstorable = nul_field(encoded, mapped) if b"\\" in encoded else None
+                            except PydanticSerializationError:  # a lone surrogate: not Unicode text
+                                encoded, unstorable = b"", surrogate_field(mapped) or ""
+                            if unstorable is not None:  # the same on every database (hub.sync._storable)
+                                self._error(record.ref, unstorable or None,
+                                            NUL_MESSAGE if encoded else SURROGATE_MESSAGE, replay)
+                                self.protected.add(stable_id)
+                            elif len(encoded) > max_bytes:
+                                self._error(record.ref, None, too_big(len(encoded), max_bytes), replay)
+                                self.protected.add(stable_id)
+                            elif copies.is_duplicate(stable_id):
                                 self._error(record.ref, "sourcedId", f"duplicate sourcedId {stable_id!r} in this "
                                             "stream", replay)
                             else:
-                                self.mapped_ids.add(stable_id)
-                                encoded = to_json(obj, by_alias=True, exclude_none=True)
-                                batch.records.append(Pending(stable_id, encoded, content_hash(encoded),
-                                                              raw_hash if keep_raw_hash else None,
-                                                              str(obj.status.value), replay, record.ref))
-                if len(batch.records) >= self.batch_size or batch.read >= self.batch_size * 10:
+                                copies.add(batch, Pending(stable_id, encoded, content_hash(encoded),
+                                                         raw_hash if keep_raw_hash else None, str(obj.status.value),
+                                                         replay, record.ref, self.position))
+                if copies.holding and self.position >= replay_until:
+                    await self._end_replay()  # flushes
+                elif len(batch.records) >= self.batch_size or batch.read >= self.batch_size * 10:
                     await self._flush(done=False)
-            mark = self.state.present and self.state.complete
+            if copies.holding:  # the stream ended before the replayed part did
+                await self._end_replay()
+            mark = not self._stopped() and self.state.present and self.state.complete  # _stopped() reports
             if self.shared is not None:
                 self.shared.complete = self.shared.complete and mark
                 mark = self.shared.complete and self.shared.is_last(spec.name)
             await self._flush(done=not mark)
             if mark:
+                await self._keep_protected()
                 await self._mark_missing(sorted(self.candidates))
             await self._drain()
         finally:
-            if self.writing is not None and not self.writing.done():
-                self.writing.cancel()
+            await self._settle()
         run.progress.stream_finished(spec.name, self.counts.as_dict())
+
+    async def _settle(self) -> None:
+        """When the read ends early (an exception, a cancellation), let the write in flight finish:
+        it commits or rolls back on its own. Cancelling it would abandon its transaction mid-way,
+        and on SQLite the run could then not be marked failed ("database is locked"). Its own
+        failure, if any, is not raised here: the exception that ended the read is the run's."""
+        task, self.writing = self.writing, None
+        if task is None or task.done():
+            return
+        await asyncio.wait([task])
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("the batch in flight failed while the stream stopped",
+                        extra={"run": self.run_id, "stream": self.spec.name, "error": type(task.exception()).__name__})
+
+    def _protect(self, data: Any, prefix: str) -> None:
+        """A record that failed: if its sourcedId can be told, its stored entity is not marked deleted
+        by this read (a broken row is a reason to report, never to deprovision a person)."""
+        stable_id = self.mapping.identify(data)
+        if stable_id is not None:
+            self.protected.add(prefix + stable_id)
+
+    async def _keep_protected(self) -> None:
+        """Take the stored entities of the records that failed out of the deletion candidates."""
+        if not self.protected or not self.candidates:
+            return
+        async with self.db.connect() as conn:
+            found = await fetch_existing(conn, self.tenant_id, self.type, sorted(self.protected))
+        self.candidates.difference_update(e.id for e in found.values() if e.source_id == self.source_id)
+
+    async def _guarded(self, records: AsyncIterator[RawRecord]) -> AsyncIterator[RawRecord]:
+        """The connector's records; a SourceDataError raised by the read ends them (kept in ``stopped``)."""
+        try:
+            async for record in records:
+                yield record
+        except SourceDataError as exc:
+            self.stopped = exc
+
+    def _stopped(self) -> bool:
+        """Whether the read stopped on a SourceDataError (an unreadable file, a header without a required
+        column). Then the stream's error is reported, what was read before is kept, and nothing is marked
+        deleted (the read was not complete); the run goes on with the next stream."""
+        exc = self.stopped
+        if exc is None:
+            return False
+        log.warning("stream stopped: its data cannot be read; the run goes on with the next stream",
+                    extra={"source": self.run.source.name, "stream": self.spec.name, "run": self.run_id})
+        self._error(exc.where or self.spec.name, None,
+                    f"{exc.message} (the stream stopped here; no record of it was marked deleted)", False)
+        return True
 
     async def _skip_unchanged(self, snapshot: dict[str, Any], records: int) -> None:
         """Record ``records`` unchanged records without reading them (see hub.sync._snapshots)."""
@@ -191,29 +286,11 @@ class StreamSync:
         self.run.progress.stream_started(name)
         self.position = records
         self.run.progress.advance(name, records)
-        log.info("stream unchanged since its last complete read, not read again",
+        log.debug("stream unchanged since its last complete read, not read again",
                  extra={"source": self.run.source.name, "stream": name, "records": records})
         await self._submit(self._state_write(counts={"unchanged": records}, done=True, snapshot=snapshot))
         await self._drain()
         self.run.progress.stream_finished(name, self.counts.as_dict())
-
-    def _state_write(self, *, counts: Mapping[str, int], done: bool, snapshot: Mapping[str, Any] | None,
-                     inserts: list[tuple[Any, ...]] | None = None, updates: list[tuple[Any, ...]] | None = None,
-                     raw_hash_updates: list[tuple[Any, ...]] | None = None,
-                     events: list[tuple[Any, ...]] | None = None, errors: list[dict[str, Any]] | None = None,
-                     now: datetime | None = None) -> BatchWrite:
-        """A batch for this stream at its current position and cursor."""
-        return BatchWrite(
-            tenant_id=self.tenant_id, source_id=self.source_id, run_id=self.run_id, stream=self.spec.name,
-            now=now or _now(), inserts=inserts or [], updates=updates or [], raw_hash_updates=raw_hash_updates or [],
-            events=events or [], errors=errors or [], cursor=dict(self.state.cursor), start_cursor=self.start_cursor,
-            position=self.position, stream_done=done, counts=counts, per_stream={}, snapshot=snapshot)
-
-    def _final_snapshot(self) -> dict[str, Any] | None:
-        """The snapshot the last batch of a complete read saves, when the read had no record error."""
-        if self.snapshot_key is None or self.counts.errors:
-            return None
-        return {"key": self.snapshot_key, "records": self.position, "type": self.type}
 
     def _error(self, ref: str, field_name: str | None, message: str, replay: bool) -> None:
         """Count a record error and keep it for the report (never twice for a replayed record)."""
@@ -221,155 +298,25 @@ class StreamSync:
             return
         self.batch.delta["errors"] += 1
         if self.run.keep_error():
-            self.batch.errors.append((ref, field_name, message))
+            self.batch.errors.append((ref, field_name, message, "error"))
 
-    # --- batches ---------------------------------------------------------------------------------
-
-    async def _flush(self, done: bool) -> None:
-        """Classify the current batch against the store, then hand its write to a task."""
-        batch, self.batch = self.batch, Batch()
-        self.run.progress.advance(self.spec.name, batch.read)
-        # While the tenant had no entity of this type when the stream started, a stable id can only
-        # be in the store if this stream wrote it (an earlier batch, so a duplicate that never gets
-        # here) or another writer inserted it since: the lookup is skipped, and the entities'
-        # unique index catches the second case when the write runs (see _recheck).
-        unchecked = self.new_type and bool(batch.records)
-        existing = {} if unchecked else await self._existing(batch)
-        now = _now()
-        rows = self._classify(batch, existing, bulk_sql(self.db.dialect).ts(now))
-        await self._submit(self._batch_write(rows, now, done), batch if unchecked else None)
-
-    async def _existing(self, batch: Batch) -> dict[str, ExistingEntity]:
-        if not batch.records:
-            return {}
-        async with self.db.connect() as conn:
-            return await fetch_existing(conn, self.tenant_id, self.type, [p.stable_id for p in batch.records])
-
-    def _classify(self, batch: Batch, existing: Mapping[str, ExistingEntity], ts: Any) -> Rows:
-        """The rows and counts of a batch given the stored entities of its stable ids.
-
-        ``batch`` itself is left as it was (its delta and errors are copied), so an unchecked batch
-        can be classified again if its write fails.
-        """
-        rows = Rows(errors=list(batch.errors), delta=dict(batch.delta))
-        inserts, updates, raw_updates, events, delta = rows.inserts, rows.updates, rows.raw_updates, rows.events, rows.delta
-        tenant_id, type_, source_id, run_id = self.tenant_id, self.type, self.source_id, self.run_id
-        for item in batch.records:
-            found = existing.get(item.stable_id)
-            if found is None:
-                data = item.encoded.decode()  # once: the entity row and its change event carry the same JSON
-                op, version = (ChangeOp.DELETED if item.status == "tobedeleted" else ChangeOp.CREATED), 1
-                inserts.append(entity_row(tenant_id, type_, item.stable_id, source_id, data,
-                                          item.hash, item.raw_hash, 1, item.status, ts))
-            elif found.id in self.touched:
-                if not item.replay:
-                    delta["errors"] += 1
-                    if self.run.keep_error():
-                        rows.errors.append((item.ref, "sourcedId", f"duplicate sourcedId {item.stable_id!r} in "
-                                            "this stream"))
-                continue
-            else:
-                self.touched.add(found.id)
-                self.candidates.discard(found.id)
-                if found.hash == item.hash:
-                    if item.raw_hash is not None:
-                        raw_updates.append((item.raw_hash, found.id))
-                    if not item.replay:
-                        delta["unchanged"] += 1
-                    continue
-                data = item.encoded.decode()
-                version = found.version + 1
-                op = (ChangeOp.DELETED if item.status == "tobedeleted" and found.status != "tobedeleted"
-                      else ChangeOp.UPDATED)
-                updates.append(update_row(found.id, data, item.hash, item.raw_hash, version, item.status,
-                                          source_id, ts))
-            if not item.replay:
-                delta[_OP_COUNT[op]] += 1
-            events.append(event_row(tenant_id, type_, item.stable_id, op.value, version, source_id, run_id, data, ts))
-        return rows
-
-    def _batch_write(self, rows: Rows, now: datetime, done: bool) -> BatchWrite:
-        return self._state_write(
-            counts=rows.delta, done=done, snapshot=None, inserts=rows.inserts, updates=rows.updates,
-            raw_hash_updates=rows.raw_updates, events=rows.events,
-            errors=rows_for_errors(self.run_id, self.spec.name, rows.errors), now=now)
-
-    async def _submit(self, write: BatchWrite, unchecked: Batch | None = None) -> None:
-        """Start this batch's write once the previous one committed (commits stay in order).
-
-        ``unchecked`` is the batch of a write whose inserts were not looked up in the store.
-        """
-        await self._drain()
-        self._count(write.counts)
-        if self.run.dry_run:
+    def _warning(self, ref: str, field_name: str | None, message: str, replay: bool) -> None:
+        """Count a warning about a record that is kept, and keep it for the report (severity
+        "warning"; never twice for a replayed record). Warnings and errors share the run's limit
+        of kept entries; all are counted."""
+        if replay:
             return
-        write.per_stream = {k: dict(v) for k, v in self.run.per_stream.items()}
-        self.writing = asyncio.create_task(self._written(write, self.run.writer.submit(write)))
-        self.unchecked = (write, unchecked) if unchecked is not None else None
+        self.batch.delta["warnings"] += 1
+        if self.run.keep_error():
+            self.batch.errors.append((ref, field_name, message, "warning"))
 
-    def _count(self, counts: Mapping[str, int]) -> None:
-        self.counts.add(counts)
-        self.run.per_stream[self.spec.name] = self.counts.as_dict()
+    # --- later copies of a stable id (StreamSpec.duplicates == "last_wins") -----------------------
 
-    async def _written(self, write: BatchWrite, outcome: Awaitable[int | None]) -> None:
-        """Wait for a submitted write to commit, then hand its change events to the observers."""
-        self.notify(numbered(write.events, await outcome), write.now)
-
-    async def _drain(self) -> None:
-        if self.writing is not None:
-            task, self.writing = self.writing, None
-            unchecked, self.unchecked = self.unchecked, None
-            try:
-                await task
-            except IntegrityError:
-                if unchecked is None:
-                    raise
-                await self._recheck(*unchecked)
-
-    async def _recheck(self, failed: BatchWrite, batch: Batch) -> None:
-        """An unchecked batch hit the unique index (another writer inserted one of its stable ids):
-        its transaction rolled back, so classify it against the store and write it again. Later
-        batches of this stream are looked up as usual."""
-        log.info("stable ids of %s were inserted by another writer during the sync; looking them up",
-                 self.spec.name, extra={"run": self.run_id})
-        self.new_type = False
-        rows = self._classify(batch, await self._existing(batch), bulk_sql(self.db.dialect).ts(failed.now))
-        self._count({key: -value for key, value in failed.counts.items()})
-        self._count(rows.delta)
-        write = replace(failed, inserts=rows.inserts, updates=rows.updates, raw_hash_updates=rows.raw_updates,
-                        events=rows.events, errors=rows_for_errors(self.run_id, self.spec.name, rows.errors),
-                        counts=rows.delta, per_stream={k: dict(v) for k, v in self.run.per_stream.items()})
-        await self._written(write, self.run.writer.submit(write))
-
-    async def _mark_missing(self, missing: list[int]) -> None:
-        """After a complete read, mark this source's entities that were not seen ``tobedeleted``.
-
-        The last of these batches ends the stream and carries its snapshot (see hub.sync._snapshots).
-        """
-        snapshot = self._final_snapshot()
-        chunks = [missing[i : i + self.batch_size] for i in range(0, len(missing), self.batch_size)] or [[]]
-        for number, chunk in enumerate(chunks, start=1):
-            now = _now()
-            ts = bulk_sql(self.db.dialect).ts(now)
-            async with self.db.connect() as conn:
-                rows = await fetch_data(conn, self.tenant_id, chunk) if chunk else {}
-            updates, events = [], []
-            for entity_id in chunk:
-                row = rows[entity_id]
-                data = dict(row.data)
-                data["status"] = "tobedeleted"
-                if data.get("metadata"):
-                    data["metadata"] = sorted_keys(data["metadata"])
-                try:
-                    encoded = self.serializer.to_json(self.model.model_validate(data), by_alias=True, exclude_none=True)
-                except ValidationError:  # stored under an older model: keep its shape
-                    encoded = canonical_bytes(data)
-                version, text = row.version + 1, encoded.decode()
-                updates.append(update_row(entity_id, text, content_hash(encoded), None, version, "tobedeleted",
-                                          self.source_id, ts))
-                events.append(event_row(self.tenant_id, self.type, row.stable_id, ChangeOp.DELETED.value, version,
-                                        self.source_id, self.run_id, text, ts))
-            last = number == len(chunks)
-            await self._submit(self._state_write(
-                counts={"deleted": len(chunk)}, done=last, snapshot=snapshot if last else None, updates=updates,
-                events=events, now=now))
+    async def _end_replay(self) -> None:
+        """The replayed part of a resumed last_wins read is read: write what is still held back
+        (see hub.sync._copies) once the replayed batches are classified."""
+        await self._flush(done=False)
+        held = self.copies.end_replay()
+        if held:
+            self.batch.records.extend(held)
+            await self._flush(done=False)

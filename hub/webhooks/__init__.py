@@ -8,8 +8,10 @@ Framework-free (no Litestar here): the API (hub.api._webhooks), the CLI (hub.cli
 - :class:`Dispatcher`: change log -> per-subscription delivery queue (cursor advanced in the same
   transaction as the deliveries);
 - :class:`DeliveryWorker` and :class:`Sender`: ordered, signed, retried HTTP delivery;
-- :class:`UrlGuard`: the SSRF guard (addresses checked after DNS on every attempt, then pinned);
-- :func:`emit_system_event`: queue ``sync.run.finished``, ``sync.held`` ... for subscribers.
+- :class:`UrlGuard`: the hub's SSRF guard (:mod:`hub.netguard`) for webhook URLs (addresses
+  checked after DNS on every attempt, then pinned);
+- :func:`emit_system_event`: queue a system event (``webhook.subscription.disabled`` ...) for subscribers;
+- :func:`emit_run_event`: queue a run lifecycle event (``sync.run.started|finished|failed|held|approved``).
 """
 
 from __future__ import annotations
@@ -21,13 +23,22 @@ from typing import Any
 from hub.webhooks._dispatch import Dispatcher
 from hub.webhooks._events import (
     SUBSCRIPTION_DISABLED,
-    SYNC_HELD,
-    SYNC_RUN_FINISHED,
     event_type_for,
+    iso_timestamp,
     matches,
     validate_patterns,
 )
 from hub.webhooks._guard import Target, UrlGuard, UrlRefused
+from hub.webhooks._lifecycle import (
+    RUN_APPROVED,
+    RUN_EVENTS,
+    RUN_FAILED,
+    RUN_FINISHED,
+    RUN_HELD,
+    RUN_STARTED,
+    emit_run_event,
+    run_event_data,
+)
 from hub.webhooks._queue import emit_system_event
 from hub.webhooks._records import AttemptRecord, DeliveryRecord, SubscriptionRecord
 from hub.webhooks._repo import DELIVERY_STATUSES, WebhookStore
@@ -37,10 +48,14 @@ from hub.webhooks._worker import DeliveryWorker
 
 __all__ = [
     "DELIVERY_STATUSES",
+    "RUN_APPROVED",
+    "RUN_EVENTS",
+    "RUN_FAILED",
+    "RUN_FINISHED",
+    "RUN_HELD",
+    "RUN_STARTED",
     "SECRET_PREFIX",
     "SUBSCRIPTION_DISABLED",
-    "SYNC_HELD",
-    "SYNC_RUN_FINISHED",
     "AttemptRecord",
     "DeliveryRecord",
     "DeliveryWorker",
@@ -52,10 +67,13 @@ __all__ = [
     "UrlGuard",
     "UrlRefused",
     "WebhookStore",
+    "emit_run_event",
     "emit_system_event",
     "event_type_for",
     "generate_secret",
+    "iso_timestamp",
     "matches",
+    "run_event_data",
     "run_webhook_worker",
     "signature",
     "signed_headers",

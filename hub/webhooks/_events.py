@@ -3,8 +3,8 @@
 Change events are named after the canonical type and the operation: ``User`` is ``person``,
 every other type is its lower-camel name (``Enrollment`` -> ``enrollment``, ``AcademicSession``
 -> ``academicSession``), so a ``User`` update is ``person.updated``. System events
-(``sync.run.finished``, ``sync.held``, ``webhook.subscription.disabled``) come through
-:func:`hub.webhooks.emit_system_event`.
+(the run lifecycle ``sync.run.started|finished|failed|held|approved`` of hub.webhooks._lifecycle,
+``webhook.subscription.disabled``) come through :func:`hub.webhooks.emit_system_event`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from hub.errors import ConfigurationError
 
 __all__ = [
     "SUBSCRIPTION_DISABLED",
-    "SYNC_HELD",
-    "SYNC_RUN_FINISHED",
     "change_body",
     "change_payload",
     "event_type_for",
@@ -31,8 +29,6 @@ __all__ = [
     "validate_patterns",
 ]
 
-SYNC_RUN_FINISHED = "sync.run.finished"
-SYNC_HELD = "sync.held"
 SUBSCRIPTION_DISABLED = "webhook.subscription.disabled"
 
 _SPECIAL = {"User": "person"}

@@ -50,9 +50,6 @@ class SubscriptionFilter:
             return False
         return matches(self.event_types, event_type)
 
-    def wants_system(self, event_type: str) -> bool:
-        return matches(self.event_types, event_type)
-
 
 async def source_names(conn: AsyncConnection, tenant_id: int) -> dict[int, str]:
     rows = await conn.execute(select(sources.c.id, sources.c.name).where(sources.c.tenant_id == tenant_id))

@@ -1,17 +1,18 @@
-"""One HTTP attempt of a delivery: SSRF check, pinned address, signed headers, bounded response read."""
+"""One HTTP attempt of a delivery: SSRF check and pinned address (hub.netguard), signed headers,
+bounded response read."""
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
 
-from hub.sdk._http import parse_retry_after
+from hub.sdk import parse_retry_after
 from hub.settings import WebhookSettings
-from hub.webhooks._guard import Target, UrlGuard, UrlRefused
+from hub.netguard import GuardedTransport, Unresolvable
+from hub.webhooks._guard import UrlGuard, UrlRefused, check_url_syntax
 from hub.webhooks._signing import signed_headers
 
 __all__ = ["Outcome", "Sender"]
@@ -36,31 +37,18 @@ class Outcome:
 
 
 class Sender:
-    """Sends deliveries with one pooled client per destination host (redirects never followed)."""
+    """Sends deliveries through the SSRF guard's pinning transport (redirects never followed).
 
-    def __init__(self, settings: WebhookSettings, *, transport: httpx.AsyncBaseTransport | None = None,
-                 max_clients: int = 256) -> None:
+    One client; :class:`hub.netguard.GuardedTransport` resolves and checks each attempt's host
+    once, connects to that address, and pools connections per destination host.
+    """
+
+    def __init__(self, settings: WebhookSettings, *, guard: UrlGuard | None = None) -> None:
         self.settings = settings
-        self.guard = UrlGuard(settings.allow_private_networks)
-        self._transport = transport
-        self._clients: OrderedDict[tuple[str, str, int], httpx.AsyncClient] = OrderedDict()
-        self._max_clients = max_clients
-
-    async def _client(self, target: Target) -> httpx.AsyncClient:
-        # one client per host name: a pooled connection is never reused for another name's TLS session
-        key = (target.scheme, target.host, target.port)
-        client = self._clients.get(key)
-        if client is not None:
-            self._clients.move_to_end(key)
-            return client
-        timeout = httpx.Timeout(self.settings.timeout_seconds, connect=self.settings.connect_timeout_seconds)
-        client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
-                                   transport=self._transport, headers={"user-agent": _USER_AGENT})
-        self._clients[key] = client
-        while len(self._clients) > self._max_clients:
-            _, old = self._clients.popitem(last=False)
-            await old.aclose()
-        return client
+        self.guard = guard or UrlGuard(settings.allow_private_networks)
+        timeout = httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds)
+        self._client = httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False,
+                                         transport=GuardedTransport(self.guard), headers={"user-agent": _USER_AGENT})
 
     async def send(self, url: str, msg_id: str, body: str, secrets: Sequence[str]) -> Outcome:
         started = time.perf_counter()
@@ -69,22 +57,16 @@ class Sender:
             return int((time.perf_counter() - started) * 1000)
 
         try:
-            target = await self.guard.resolve(url)
+            check_url_syntax(url)
         except UrlRefused as exc:
             return Outcome(None, elapsed(), f"refused: {exc}")
-        except LookupError as exc:
-            return Outcome(None, elapsed(), f"dns: {exc}")
         raw = body.encode()
         headers = signed_headers(secrets, msg_id, int(time.time()), raw)
         headers["content-type"] = "application/json"
-        headers["host"] = target.host_header
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        client = await self._client(target)
         limit = self.settings.response_log_bytes
         try:
-            request = client.build_request("POST", target.pinned_url, content=raw, headers=headers,
-                                           extensions=extensions)
-            response = await client.send(request, stream=True)
+            request = self._client.build_request("POST", url, content=raw, headers=headers)
+            response = await self._client.send(request, stream=True)
             try:
                 kept = bytearray()
                 if limit:
@@ -94,6 +76,10 @@ class Sender:
                             break
             finally:
                 await response.aclose()
+        except UrlRefused as exc:
+            return Outcome(None, elapsed(), f"refused: {exc}")
+        except Unresolvable as exc:
+            return Outcome(None, elapsed(), f"dns: {exc}")
         except httpx.TimeoutException as exc:
             return Outcome(None, elapsed(), f"timeout: {type(exc).__name__}")
         except httpx.HTTPError as exc:
@@ -108,6 +94,4 @@ class Sender:
         return Outcome(status, elapsed(), error, text, parse_retry_after(response.headers.get("retry-after")))
 
     async def aclose(self) -> None:
-        while self._clients:
-            _, client = self._clients.popitem()
-            await client.aclose()
+        await self._client.aclose()

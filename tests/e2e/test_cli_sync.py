@@ -144,3 +144,25 @@ def test_a_manual_sync_beyond_the_safeguards_is_held_until_approved(env: dict[st
     with sqlite3.connect(Path(env["FEDIFLOW_DATA_DIR"]) / "fediflow.db") as conn:
         deleted = {r[0] for r in conn.execute("SELECT stable_id FROM entities WHERE type='User' AND status='tobedeleted'")}
     assert deleted == set(mutated.deleted)
+
+
+def test_source_options_through_the_cli(env: dict[str, str], tmp_path: Path) -> None:
+    """A second source gets an id prefix by default; options can be given at add and changed later."""
+    bundle = tmp_path / "district"
+    generate_bundle(bundle, users=20, seed=5)
+    ok(env, "init")
+    ok(env, "sources", "add", "sis", "--connector", "oneroster_csv", "--set", f"path={bundle}")
+    added = ok(env, "sources", "add", "lms", "--connector", "oneroster_csv", "--set", f"path={bundle}")
+    assert "id prefix 'lms:'" in added
+    ok(env, "sources", "add", "idp", "--connector", "oneroster_csv", "--set", f"path={bundle}",
+       "--id-prefix", "idp-", "--precedence", "5")
+    shown = ok(env, "sources", "options", "idp")
+    assert "id_prefix: 'idp-'" in shown and "precedence: 5" in shown and "references: warn" in shown
+    changed = ok(env, "sources", "options", "lms", "--references", "reject", "--precedence", "7")
+    assert "id_prefix: 'lms:'" in changed and "precedence: 7" in changed and "references: reject" in changed
+    bad = fediflow(env, "sources", "options", "lms", "--references", "maybe")
+    assert bad.returncode != 0 and "references" in (bad.stderr + bad.stdout)
+    ok(env, "sync", "sis")
+    ok(env, "sync", "lms")
+    ids = {stable_id for _, stable_id, _, _ in entity_rows(env)}
+    assert any(i.startswith("lms:") for i in ids) and any(not i.startswith(("lms:", "idp-")) for i in ids)

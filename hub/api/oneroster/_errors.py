@@ -12,7 +12,10 @@ from hub.api._problems import ProblemException
 from hub.errors import AuthError, Forbidden, HubError, NotFound
 from hub.oneroster import OneRosterError, status_info
 
-__all__ = ["imsx_exception_handlers", "imsx_response"]
+__all__ = ["ONEROSTER_ROOT", "imsx_exception_handlers", "imsx_for_oneroster_paths", "imsx_response"]
+
+#: every path under it is OneRoster's: its errors, routed or not (an unknown path), are imsx bodies
+ONEROSTER_ROOT = "/ims/oneroster"
 
 log = logging.getLogger("fediflow.api.oneroster")
 
@@ -71,3 +74,28 @@ def imsx_exception_handlers() -> dict[Any, Any]:
         HTTPException: _http,
         Exception: _unexpected,
     }
+
+
+def _is_oneroster(path: str) -> bool:
+    return path == ONEROSTER_ROOT or path.startswith(ONEROSTER_ROOT + "/")
+
+
+def imsx_for_oneroster_paths(app_handlers: dict[Any, Any]) -> dict[Any, Any]:
+    """The app-level exception handlers, answering imsx bodies for paths under ``/ims/oneroster``.
+
+    Router-level handlers only see requests that matched a route; an unknown path (404) or method
+    (405) under the OneRoster root reaches the app's handlers, which would answer a problem+json.
+    """
+    imsx = imsx_exception_handlers()
+    out: dict[Any, Any] = {}
+    for key, handler in app_handlers.items():
+
+        def chosen(request: Request[Any, Any, Any], exc: Exception, _app: Any = handler) -> Any:
+            if _is_oneroster(request.url.path):
+                for kind, fn in imsx.items():  # most specific first, as in imsx_exception_handlers
+                    if isinstance(exc, kind):
+                        return fn(request, exc)
+            return _app(request, exc)
+
+        out[key] = chosen
+    return out

@@ -7,22 +7,39 @@ handler reads its tenant through the ``tenant_store`` dependency only.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import QueryParameter
 
+from hub.api.deps import HubDep, TenantStoreDep
 from hub.api.guards import require_scopes
 from hub.api.oneroster._errors import imsx_exception_handlers
-from hub.oneroster import RELATIONS, RESOURCES, ListParams, Page, Relation, Resource, RosterQuery
-from hub.api.deps import HubDep, TenantStoreDep
 from hub.context import Hub
+from hub.oneroster import (
+    RELATIONS,
+    RESOURCES,
+    ListParams,
+    Page,
+    Relation,
+    Resource,
+    RosterQuery,
+    parse_references,
+)
 
 __all__ = ["ONEROSTER_PREFIX", "oneroster_router"]
 
 ONEROSTER_PREFIX = "/ims/oneroster/rostering/v1p2"
-_PASSTHROUGH = ("filter", "sort", "orderBy", "fields")
+_PASSTHROUGH = ("filter", "sort", "orderBy", "fields", "references")
+
+#: documents the ``references`` parameter (parsed with the others by hub.oneroster.ListParams)
+References = Annotated[str | None, QueryParameter(
+    description="'valid' (default): no record refers to an object that is not there - a dangling optional "
+                "reference is dropped, a record whose required reference (an enrollment's class or user ...) "
+                "is missing or tobedeleted is left out; 'all': records as stored.",
+    required=False)]
 
 
 def _service_root(request: Request[Any, Any, Any], hub: Hub) -> str:
@@ -49,8 +66,8 @@ def _links(request: Request[Any, Any, Any], page: Page) -> str:
 
     last = max(0, ((page.total - 1) // page.limit) * page.limit) if page.total else 0
     links = [f'<{url(0)}>; rel="first"']
-    if page.offset > 0:
-        links.append(f'<{url(max(0, page.offset - page.limit))}>; rel="prev"')
+    if page.offset > 0:  # past the end, "prev" is the last page (never another empty one)
+        links.append(f'<{url(min(max(0, page.offset - page.limit), last))}>; rel="prev"')
     if page.offset + page.limit < page.total:
         links.append(f'<{url(page.offset + page.limit)}>; rel="next"')
     links.append(f'<{url(last)}>; rel="last"')
@@ -69,7 +86,8 @@ def _op_name(text: str) -> str:
 
 
 def _collection_handler(resource: Resource) -> HTTPRouteHandler:
-    async def handler(request: Request[Any, Any, Any], tenant_store: TenantStoreDep, hub: HubDep) -> Response[Any]:
+    async def handler(request: Request[Any, Any, Any], tenant_store: TenantStoreDep, hub: HubDep,
+                      references: References = None) -> Response[Any]:
         params = _params(request, hub)
         page = await RosterQuery(tenant_store, _service_root(request, hub)).list(resource.path, params)
         return _page_response(request, resource, page)
@@ -87,10 +105,12 @@ def _collection_handler(resource: Resource) -> HTTPRouteHandler:
 
 
 def _single_handler(resource: Resource) -> HTTPRouteHandler:
-    async def handler(request: Request[Any, Any, Any], tenant_store: TenantStoreDep, hub: HubDep) -> Response[Any]:
+    async def handler(request: Request[Any, Any, Any], tenant_store: TenantStoreDep, hub: HubDep,
+                      references: References = None) -> Response[Any]:
         sourced_id = request.path_params["sourced_id"]
         query = RosterQuery(tenant_store, _service_root(request, hub))
-        record = await query.get(resource.path, sourced_id, request.query_params.get("fields"))
+        record = await query.get(resource.path, sourced_id, request.query_params.get("fields"),
+                                 parse_references(references))
         return Response({resource.singular: record})
 
     handler.__name__ = f"get_{resource.path}_one"
@@ -108,7 +128,8 @@ def _relation_handler(relation: Relation) -> HTTPRouteHandler:
     resource = relation.resource
     param_names = [name for _, name in relation.parents]
 
-    async def handler(request: Request[Any, Any, Any], tenant_store: TenantStoreDep, hub: HubDep) -> Response[Any]:
+    async def handler(request: Request[Any, Any, Any], tenant_store: TenantStoreDep, hub: HubDep,
+                      references: References = None) -> Response[Any]:
         ids = [request.path_params[name] for name in param_names]
         params = _params(request, hub)
         page = await RosterQuery(tenant_store, _service_root(request, hub)).list_related(relation, ids, params)

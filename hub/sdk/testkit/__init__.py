@@ -5,7 +5,7 @@ In the top-level ``conftest.py`` of a connector's tests::
     pytest_plugins = ["hub.sdk.testkit.plugin"]
 
 then subclass :class:`ConnectorContract` and use the ``cassette`` fixture. See docs/sdk.md.
-Needs the ``test`` extra (pytest, pytest-asyncio, vcrpy).
+Needs the ``testkit`` extra (pytest, pytest-asyncio, vcrpy): ``pip install "fediflow[testkit]"``.
 """
 
 from hub.sdk.testkit._scrub import REDACTED, vcr_config_for

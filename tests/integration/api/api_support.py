@@ -128,6 +128,14 @@ def wait_for_run(http: httpx.Client, run_id: int, timeout: float = 60) -> dict[s
         time.sleep(0.1)
 
 
+def in_imports(tenant: str, name: str) -> Path:
+    """``name`` in the tenant's import directory (``$FEDIFLOW_DATA_DIR/imports/<tenant>/``): sources created
+    through the API name their files relative to it (``path.name``)."""
+    import os
+
+    return Path(os.environ["FEDIFLOW_DATA_DIR"]) / "imports" / tenant / name
+
+
 def make_bundle(path: Path, users: int = 50, seed: int = 1) -> Path:
     from hub.generate import generate_bundle
 

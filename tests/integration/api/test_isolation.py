@@ -9,7 +9,7 @@ import re
 
 from litestar.routes import HTTPRoute
 
-from api_support import SECRET_TOKEN, make_bundle, wait_for_run
+from api_support import SECRET_TOKEN, in_imports, make_bundle, wait_for_run
 
 #: hub-wide by design (admin role only), documented in docs/api.md
 HUB_WIDE = ("/api/v1/tenants",)
@@ -36,11 +36,11 @@ def _routes(app):
 
 
 def test_other_tenants_ids_are_404_on_every_route(live_server, tmp_path):
-    bundle_b = make_bundle(tmp_path / "b", users=20, seed=7)
+    bundle_b = make_bundle(in_imports("beta", "b"), users=20, seed=7)
     srv = live_server()
     with srv.client("admin_b") as b:
         assert b.post("/api/v1/sources", json={"name": "beta-sis", "connector": "oneroster_csv",
-                                               "config": {"path": str(bundle_b)}}).status_code == 201
+                                               "config": {"path": bundle_b.name}}).status_code == 201
         assert b.post("/api/v1/sources", json={"name": "beta-lms", "connector": "test_secret",
                                                "config": {"url": "u", "token": SECRET_TOKEN}}).status_code == 201
         run = wait_for_run(b, b.post("/api/v1/sources/beta-sis/sync").json()["run_id"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from api_support import SECRET_TOKEN, assert_problem, make_bundle, wait_for_run
+from api_support import SECRET_TOKEN, assert_problem, in_imports, make_bundle, wait_for_run
 
 
 def _all_log_text(caplog) -> str:
@@ -79,11 +79,11 @@ def test_reader_is_read_only_and_only_admin_manages_tenants(live_server):
 
 
 def test_sync_through_the_api(live_server, tmp_path):
-    bundle = make_bundle(tmp_path / "bundle", users=50)
+    bundle = make_bundle(in_imports("alpha", "bundle"), users=50)
     srv = live_server()
     with srv.client("integrator") as c:
         assert c.post("/api/v1/sources", json={"name": "sis", "connector": "oneroster_csv",
-                                               "config": {"path": str(bundle)}}).status_code == 201
+                                               "config": {"path": bundle.name}}).status_code == 201
         dry = c.post("/api/v1/sources/sis/sync", params={"dry_run": "true"})
         assert dry.status_code == 202 and dry.json()["dry_run"] is True
         dry_run = wait_for_run(c, dry.json()["run_id"])
@@ -118,10 +118,10 @@ def test_sync_through_the_api(live_server, tmp_path):
 
 
 def test_pagination_is_capped(live_server, tmp_path):
-    bundle = make_bundle(tmp_path / "bundle", users=30)
+    bundle = make_bundle(in_imports("alpha", "bundle"), users=30)
     srv = live_server(env={"FEDIFLOW_API__MAX_PAGE_SIZE": "10"})
     with srv.client("admin") as c:
-        c.post("/api/v1/sources", json={"name": "sis", "connector": "oneroster_csv", "config": {"path": str(bundle)}})
+        c.post("/api/v1/sources", json={"name": "sis", "connector": "oneroster_csv", "config": {"path": bundle.name}})
         wait_for_run(c, c.post("/api/v1/sources/sis/sync").json()["run_id"])
         assert len(c.get("/api/v1/changes", params={"limit": 5000}).json()["items"]) == 10
         page = c.get("/api/v1/entities/User", params={"limit": 5000}).json()

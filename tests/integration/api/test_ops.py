@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_support import make_bundle, wait_for_run
+from api_support import in_imports, make_bundle, wait_for_run
 
 
 def test_health(live_server):
@@ -14,10 +14,10 @@ def test_health(live_server):
 
 
 def test_metrics(live_server, tmp_path):
-    bundle = make_bundle(tmp_path / "b", users=20)
+    bundle = make_bundle(in_imports("alpha", "b"), users=20)
     srv = live_server()
     with srv.client("admin") as c:
-        c.post("/api/v1/sources", json={"name": "sis", "connector": "oneroster_csv", "config": {"path": str(bundle)}})
+        c.post("/api/v1/sources", json={"name": "sis", "connector": "oneroster_csv", "config": {"path": bundle.name}})
         wait_for_run(c, c.post("/api/v1/sources/sis/sync").json()["run_id"])
         c.get("/api/v1/runs/424242")
     with srv.http() as c:

@@ -41,8 +41,10 @@ async def test_api_schedules_safeguards_and_held_runs(hub: Any, roster: dict[str
                                 headers=reader)).status_code == 403
         listed = (await http.get("/api/v1/schedules", headers=reader)).json()
         assert [s["cron"] for s in listed] == ["0 3 * * *"]
+        assert listed[0]["next_run_at"].endswith(("T03:00:00Z", "T03:00:00+00:00"))
         sid = made.json()["id"]
-        assert (await http.patch(f"/api/v1/schedules/{sid}", json={"enabled": False}, headers=auth)).json()["enabled"] is False
+        disabled = (await http.patch(f"/api/v1/schedules/{sid}", json={"enabled": False}, headers=auth)).json()
+        assert disabled["enabled"] is False and disabled["next_run_at"] is None
         assert (await http.delete(f"/api/v1/schedules/{sid}", headers=auth)).status_code == 204
 
         put = await http.put("/api/v1/sources/sis/safeguards", json={"max_delete_pct": 10}, headers=auth)

@@ -54,3 +54,40 @@ async def test_history_is_linear_and_downgrades_to_an_empty_database_and_back(da
         assert await db.is_current()
     finally:
         await db.dispose()
+
+
+async def test_sources_that_existed_before_id_prefixes_keep_bare_ids(database_url: str) -> None:
+    """Migration 0008 gives every existing source empty options: no id prefix, so the sourcedIds
+    their consumers use stay as they are (docs/identity.md)."""
+    from datetime import UTC, datetime
+
+    from hub.store import Store
+    from sqlalchemy import text
+
+    from hub.store._tables import tenants
+
+    db = Database(database_url)
+    try:
+        await db.migrate("0007")
+        now = datetime.now(UTC)
+        async with db.begin() as conn:
+            tenant_id = (await conn.execute(tenants.insert().values(slug="t", name="t", change_seq=0, created_at=now)
+                                            .returning(tenants.c.id))).scalar_one()
+            for name in ("first", "second"):  # the columns of 0007, as a hub of that version wrote them
+                await conn.execute(
+                    text("INSERT INTO sources (tenant_id, name, connector, config, enabled, created_at, updated_at) "
+                         "VALUES (:t, :n, 'oneroster_csv', :c, true, :now, :now)"),
+                    {"t": tenant_id, "n": name, "c": '{"path": "/x"}', "now": now})
+        await db.migrate()
+        store = await Store(db).tenant("t")
+        assert [(s.name, s.options.id_prefix) for s in await store.list_sources()] == [("first", ""), ("second", "")]
+        # a source added now, beside existing ones, is prefixed
+        assert (await store.add_source("third", "oneroster_csv", _Config())).options.id_prefix == "third:"
+    finally:
+        await db.dispose()
+
+
+class _Config:
+    """A connector config without fields (what add_source splits into plain and secret values)."""
+
+    model_fields: dict[str, Any] = {}

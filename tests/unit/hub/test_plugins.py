@@ -171,3 +171,124 @@ def test_a_canonical_type_clashing_with_a_builtin_is_a_plugin_failure() -> None:
     hub = Hub.from_settings(load_settings(plugins={"allow": ()}), extra_plugins=[("clash", Clash())])
     assert hub.types["Org"] is not Org
     assert any(f.name == "clash" and "already defined" in f.error for f in hub.plugins.failures)
+
+
+# --- hooks go through pluggy, registries are built once, precedence is explicit -----------------
+
+
+class CountingPlugin:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    @hookimpl
+    def register_connectors(self) -> list[type[Connector]]:
+        self.calls += 1
+        return [DemoConnector]
+
+
+def test_register_hooks_run_once_per_plugin_manager(tmp_path: Path) -> None:
+    counting = CountingPlugin()
+    hub = Hub.from_settings(load_settings(plugins={"allow": ()}), extra_plugins=[("counting", counting)])
+    for _ in range(3):
+        assert hub.plugins.connector("demo") is DemoConnector
+        assert list(hub.plugins.connectors()) == ["demo"]
+    assert counting.calls == 1
+
+
+def test_hookwrappers_wrap_the_register_call() -> None:
+    class Hide:
+        @hookimpl(wrapper=True)
+        def register_connectors(self) -> Any:
+            results = yield
+            return [[cls for cls in result if cls.name != "demo"] for result in results]
+
+    plugins = build_plugin_manager(PluginSettings(allow=()), extra=[("good", GoodPlugin(Path("."))), ("hide", Hide())])
+    assert "demo" not in plugins.connectors()
+
+
+def test_tryfirst_and_trylast_order_the_observers() -> None:
+    seen: list[str] = []
+
+    def observer(label: str, **opts: bool) -> object:
+        class Observer:
+            @hookimpl(**opts)
+            def on_sync_finished(self, summary: Any) -> None:
+                seen.append(label)
+
+        return Observer()
+
+    plugins = build_plugin_manager(PluginSettings(allow=()), extra=[
+        ("early", observer("early", tryfirst=True)), ("plain", observer("plain")),
+        ("late", observer("late", trylast=True)), ("newest", observer("newest"))])
+    plugins.notify_run(object())  # type: ignore[arg-type]
+    assert seen == ["early", "newest", "plain", "late"]  # pluggy: tryfirst, then newest first, then trylast
+
+
+def test_a_failing_observer_is_logged_by_name_and_the_others_still_run(caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[str] = []
+
+    class Fails:
+        @hookimpl
+        def on_sync_finished(self, summary: Any) -> None:
+            raise RuntimeError("observer bug")
+
+    class Records:
+        @hookimpl
+        def on_sync_finished(self, summary: Any) -> None:
+            seen.append("records")
+
+    plugins = build_plugin_manager(PluginSettings(allow=()), extra=[("records", Records()), ("fails", Fails())])
+    plugins.notify_run(object())  # type: ignore[arg-type]
+    assert seen == ["records"]
+    assert [r.plugin for r in caplog.records if r.getMessage() == "plugin observer failed"] == ["fails"]
+
+
+class FolderPlugin:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @hookimpl
+    def register_mapping_folders(self) -> list[Path]:
+        return [self.folder]
+
+
+class FakeEntryPoint:
+    """A third-party entry point (no distribution) whose load returns ``plugin``."""
+
+    def __init__(self, name: str, plugin: object) -> None:
+        self.name, self.value, self.group, self.dist, self._plugin = name, f"{name}.plugin", "fediflow", None, plugin
+
+    def load(self) -> object:
+        return self._plugin
+
+
+def test_mapping_precedence_builtin_then_third_party_then_tenant(monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    import mappings
+
+    def folder(name: str) -> Path:
+        (tmp_path / name / "oneroster_csv").mkdir(parents=True)
+        (tmp_path / name / "oneroster_csv" / "users.yaml").write_text("x", encoding="utf-8")
+        return tmp_path / name
+
+    real = plugins_module.entry_points
+    # "aaa" sorts before "builtin_mappings": registration order still puts the built-ins first
+    monkeypatch.setattr(plugins_module, "entry_points", lambda group: [
+        *real(group=group), FakeEntryPoint("aaa", FolderPlugin(folder("aaa"))),
+        FakeEntryPoint("zzz", FolderPlugin(folder("zzz")))])
+    plugins = build_plugin_manager(PluginSettings(allow=("builtin_mappings", "aaa", "zzz")))
+    assert plugins.mapping_folders() == [mappings.FOLDER, tmp_path / "aaa", tmp_path / "zzz"]
+    clash = [f for f in plugins.failures if "oneroster_csv/users" in f.error]
+    assert [f.name for f in clash] == ["zzz"] and "'aaa'" in clash[0].error and "wins" in clash[0].error
+
+    from hub.mapping import MappingRegistry
+    from hub.types import TypeRegistry
+    from schemas import BUILTIN_TYPES
+
+    tenant_dir = tmp_path / "tenants"
+    (tenant_dir / "acme" / "oneroster_csv").mkdir(parents=True)
+    (tenant_dir / "acme" / "oneroster_csv" / "users.yaml").write_text("x", encoding="utf-8")
+    registry = MappingRegistry(plugins.mapping_folders(), TypeRegistry(BUILTIN_TYPES), tenant_dir=tenant_dir)
+    assert registry.path_for("oneroster_csv", "users") == tmp_path / "zzz" / "oneroster_csv" / "users.yaml"
+    assert registry.path_for("oneroster_csv", "users", "acme") == tenant_dir / "acme" / "oneroster_csv" / "users.yaml"
+    assert registry.path_for("oneroster_csv", "orgs") == mappings.FOLDER / "oneroster_csv" / "orgs.yaml"

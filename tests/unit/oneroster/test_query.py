@@ -156,7 +156,7 @@ async def test_narrowed_single_records(roster: Any) -> None:
         (("courses",), "classes", ["c1"], ["k1", "k2"]),
         (("schools",), "classes", ["s1"], ["k1", "k2"]),
         (("schools",), "courses", ["s2"], ["c2"]),
-        (("schools",), "enrollments", ["s2"], ["e6", "e7", "e8"]),
+        (("schools",), "enrollments", ["s2"], ["e6", "e8"]),  # e7 is tobedeleted u4's: left out (see test_references_rule)
         (("schools",), "students", ["s1"], ["u1", "u2"]),
         (("schools",), "teachers", ["s2"], ["u6"]),
         (("schools",), "terms", ["s2"], ["t2"]),

@@ -64,6 +64,11 @@ class Api:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
         return httpx.AsyncClient(base_url=self.server.root, headers=headers, timeout=30)
 
+    def management(self, who: str = "admin") -> httpx.AsyncClient:
+        """A client of the management API (``/api/v1``) with the same token."""
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return httpx.AsyncClient(base_url=self.server.base + "/api/v1", headers=headers, timeout=30)
+
 
 @pytest.fixture
 async def api(hub: Any, server: Server) -> Api:

@@ -229,3 +229,29 @@ async def test_every_stream_maps_to_valid_canonical_records(cassette: Any) -> No
     assert roles == {"11": "teacher", "12": "student", "13": "teacher", "14": "student"}
     first = next(e for e in mapped["enrollments"] if e.sourcedId == "12")
     assert first.class_.sourcedId == "1" and first.school.sourcedId == "2" and first.user.sourcedId == "3"
+
+
+async def test_one_sync_fetches_the_account_and_the_courses_listing_once(
+        hub: Any, cassette: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole sync through the engine (check, five streams, the mappings' lookups into courses):
+    the account and the courses listing were fetched twice and six times (issue 12, item 9)."""
+    from hub.sync import SyncEngine
+
+    sent: list[str] = []
+    send = httpx.AsyncClient.send
+
+    async def counting_send(self: httpx.AsyncClient, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        sent.append(request.url.path)
+        return await send(self, request, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", counting_send)
+    tenant = await hub.store.tenant("default")
+    await tenant.add_source("lms", "canvas", tenant.validate_config(CanvasConfig, {**CONFIG, "per_page": 100}))
+    with cassette("canvas_one_sync"):
+        summary = await SyncEngine(hub).sync(tenant, "lms")
+    assert summary.status == "succeeded", summary
+    assert sent.count("/api/v1/accounts/1") == 1
+    assert sent.count("/api/v1/accounts/1/courses") == 1
+    assert sorted(p for p in sent if p.startswith("/api/v1/courses/")) == [
+        "/api/v1/courses/370663/enrollments", "/api/v1/courses/370663/sections",
+        "/api/v1/courses/7/enrollments", "/api/v1/courses/7/sections"]

@@ -9,13 +9,14 @@ record the cassettes again from it; normally they replay without it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["CANONICAL", "FakeLibraryServer", "MARC_RECORDS"]
+__all__ = ["CANONICAL", "FakeLibraryServer", "MARC_RECORDS", "Item", "Repository", "Streamed", "dc", "generated_list_records"]
 
 #: the origin cassettes are stored under (requests to the live server are rewritten to it)
 CANONICAL = "http://library.example.edu"
@@ -154,6 +155,17 @@ class Repository:
     sets: dict[str, str] = field(default_factory=dict)
     tokens_expire: bool = False
     admin: str = "repository-admin@example.edu"
+    #: resumption tokens carry the (datestamp, identifier) of the page's last record, and lists are
+    #: ordered by it (as repositories that page by datestamp do): a record changed during a harvest
+    #: moves past the token and is listed again, and no record is skipped
+    keyset_tokens: bool = False
+    #: called with the repository and the number of list pages served so far, after each page
+    #: (a test changes records "during the harvest" there)
+    after_page: Callable[[Repository, int], None] | None = None
+    pages_served: int = 0
+    #: once this many list pages were served, list requests get 503 with a Retry-After of an hour
+    #: (OAI-PMH flow control, section 3.1.2.2): a harvest stops there
+    busy_after_pages: int | None = None
 
 
 def _dspace() -> Repository:
@@ -255,6 +267,10 @@ def _norm(stamp: str) -> str:
     return stamp if "T" in stamp else stamp + "T00:00:00Z"
 
 
+def _key(item: Item) -> tuple[str, str]:
+    return _norm(item.datestamp), item.identifier
+
+
 class OaiProvider:
     def __init__(self, repo: Repository, base_url: str) -> None:
         self.repo = repo
@@ -323,14 +339,18 @@ class OaiProvider:
             if len(one) > 1:
                 return self._error("badArgument", "resumptionToken is an exclusive argument")
             parts = one["resumptionToken"].split("!")
-            if repo.tokens_expire or len(parts) != 5 or not parts[4].isdigit():
+            position = parts[4] if len(parts) == 5 else ""
+            valid = position.startswith("k") if repo.keyset_tokens else position.isdigit()
+            if repo.tokens_expire or not valid:
                 return self._error("badResumptionToken", "The value of the resumptionToken argument is invalid or expired")
-            prefix, start, end, set_spec, offset_text = parts
-            offset = int(offset_text)
+            prefix, start, end, set_spec = parts[:4]
+            offset = 0 if repo.keyset_tokens else int(position)
+            after = position[1:] if repo.keyset_tokens else ""
         else:
             if "metadataPrefix" not in one:
                 return self._error("badArgument", "metadataPrefix is required")
             prefix, start, end, set_spec, offset = one["metadataPrefix"], one.get("from", ""), one.get("until", ""), one.get("set", ""), 0
+            after = ""
             for value in (start, end):
                 if value and not self._valid_stamp(value):
                     return self._error("badArgument", f"{value} is not a valid datestamp for granularity {repo.granularity}")
@@ -350,12 +370,20 @@ class OaiProvider:
         ]  # fmt: skip
         if not matching:
             return self._error("noRecordsMatch", "The combination of the values of the from, until, set and metadataPrefix arguments results in an empty list.")
+        if repo.keyset_tokens:
+            matching.sort(key=_key)
+            last = tuple(after.split("~", 1)) if after else None
+            offset = sum(1 for item in matching if _key(item) <= last) if last else 0
         page = matching[offset : offset + repo.page_size]
         body = "".join(self._record(i, prefix) if verb == "ListRecords" else self._header(i) for i in page)
         following = offset + repo.page_size
         size = len(matching)
+        position = "k" + "~".join(_key(page[-1])) if repo.keyset_tokens and page else str(following)
+        repo.pages_served += 1
+        if repo.after_page is not None:
+            repo.after_page(repo, repo.pages_served)
         if following < size:
-            token = "!".join([prefix, start, end, set_spec, str(following)])
+            token = "!".join([prefix, start, end, set_spec, position])
             expiry = ' expirationDate="2002-06-01T23:20:00Z"' if repo.tokens_expire else ""
             body += f'<resumptionToken{expiry} completeListSize="{size}" cursor="{offset}">{escape(token)}</resumptionToken>'
         elif offset:
@@ -457,8 +485,42 @@ def sru_answer(args: dict[str, list[str]]) -> str:
     return f"{head}{version_el}<zs:numberOfRecords>{total}</zs:numberOfRecords>{records_el}{next_el}</zs:searchRetrieveResponse>\n"
 
 
+# --- generated bodies, streamed: oversized and endless responses -------------------------------
+
+
+def generated_list_records(records: int, subjects_per_record: int, *, endless: bool = False,
+                           pad: int = 0) -> Iterable[bytes]:
+    """A ListRecords response of ``records`` oai_dc records, each with ``subjects_per_record``
+    ``<dc:subject>`` elements (of ``pad`` more characters each), produced chunk by chunk (never whole
+    in memory); with ``endless`` the list never ends (a broken repository streaming forever)."""
+    padding = "x" * pad
+    yield (OAI_HEAD + "<responseDate>2026-12-08T00:00:00Z</responseDate>"
+           '<request verb="ListRecords" metadataPrefix="oai_dc">' + CANONICAL + "/generated/oai</request><ListRecords>").encode()
+    number = 0
+    while endless or number < records:
+        number += 1
+        subjects = "".join(f"<dc:subject>s{n}{padding}</dc:subject>" for n in range(subjects_per_record))
+        yield (f"<record><header><identifier>oai:generated:{number}</identifier><datestamp>2026-01-01</datestamp>"
+               f"</header><metadata>{OAI_DC_OPEN}<dc:title>Record {number}</dc:title>{subjects}</oai_dc:dc>"
+               "</metadata></record>").encode()
+    yield b"</ListRecords></OAI-PMH>\n"
+
+
+@dataclass
+class Streamed:
+    """A body served chunk by chunk: with ``Content-Length`` when ``length`` is given, else chunked."""
+
+    chunks: Callable[[], Iterable[bytes]]
+    length: int | None = None
+    kind: str = "text/xml; charset=utf-8"
+
+
 class FakeLibraryServer:
-    """``with FakeLibraryServer() as server: server.url`` is ``http://127.0.0.1:PORT``."""
+    """``with FakeLibraryServer() as server: server.url`` is ``http://127.0.0.1:PORT``.
+
+    ``repositories`` maps paths to the OAI-PMH repositories served (a test may add or change one);
+    ``streamed`` maps paths to generated bodies (Identify of a generated path is the spec's).
+    """
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, dict[str, list[str]]]] = []
@@ -469,6 +531,8 @@ class FakeLibraryServer:
             "/spec/oai": _spec(expiring=False),
             "/spec-expiring/oai": _spec(expiring=True),
         }
+        self.repositories = providers
+        self.streamed: dict[str, Streamed] = {}
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -480,8 +544,21 @@ class FakeLibraryServer:
                     args.setdefault(key, []).append(value)
                 owner.seen.append((parts.path, args))
                 status, kind = 200, "text/xml; charset=utf-8"
-                if parts.path in providers:
-                    text = OaiProvider(providers[parts.path], CANONICAL + parts.path).answer(args)
+                streamed = owner.streamed.get(parts.path)
+                if streamed is not None and args.get("verb") == ["ListRecords"]:
+                    self._stream(streamed)
+                    return
+                repo = providers.get(parts.path)
+                busy = repo is not None and repo.busy_after_pages is not None and repo.pages_served >= repo.busy_after_pages
+                if busy and args.get("verb", [""])[0] in ("ListRecords", "ListIdentifiers"):
+                    self.send_response(503)
+                    self.send_header("Retry-After", "3600")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if parts.path in providers or streamed is not None:
+                    provider = providers.get(parts.path) or providers["/spec/oai"]  # Identify of a generated path
+                    text = OaiProvider(provider, CANONICAL + parts.path).answer(args)
                 elif parts.path == "/sru/lcdb":
                     text = sru_answer(args)
                 elif parts.path == "/evil/billion-laughs":
@@ -498,6 +575,25 @@ class FakeLibraryServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _stream(self, streamed: Streamed) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", streamed.kind)
+                if streamed.length is not None:
+                    self.send_header("Content-Length", str(streamed.length))
+                else:
+                    self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                try:
+                    for chunk in streamed.chunks():
+                        if streamed.length is not None:
+                            self.wfile.write(chunk)
+                        elif chunk:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    if streamed.length is None:
+                        self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client stopped reading: what a size cap does
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 return

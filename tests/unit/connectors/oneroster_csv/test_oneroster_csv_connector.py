@@ -243,9 +243,12 @@ async def test_check_ok_and_header_problem(tmp_path: Path) -> None:
     path = bundle(tmp_path, standard())
     result = await OneRosterCsvConnector(OneRosterCsvConfig(path=str(path))).check()
     assert result.ok is True and "1.2" in result.message and result.details["files"]["users"] == "bulk"
+    assert result.details["problems"] == {}
+    # a header problem stops that file's stream only: the bundle is usable, the message names the file
     broken = bundle(tmp_path, {**standard(), "orgs.csv": "sourcedId,name\r\no1,D\r\n"}, name="broken")
     result = await OneRosterCsvConnector(OneRosterCsvConfig(path=str(broken))).check()
-    assert result.ok is False and "orgs.csv" in result.message and "type" in result.message
+    assert result.ok is True and "orgs.csv" in result.message and "type" in result.message
+    assert result.details["problems"] == {"orgs": "orgs.csv: missing required column(s): type"}
 
 
 async def test_unknown_stream(tmp_path: Path) -> None:
