@@ -6,7 +6,7 @@ PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 export FEDIFLOW_DATA_DIR ?= var
 
-.PHONY: run test install bench bench-sync bench-api bench-webhooks clean schemas
+.PHONY: run test lint install bench bench-sync bench-api bench-webhooks clean schemas
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: $(STAMP)
 	$(VENV)/bin/fediflow init
 	$(VENV)/bin/fediflow demo
 	$(VENV)/bin/fediflow serve
+
+## make lint: ruff (pyflakes, pycodestyle, isort, bugbear, pyupgrade) and the import contracts of
+## docs/architecture.md (layers; connectors only on hub.sdk and schemas)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 ## make test: install, then run the whole suite (SQLite and PostgreSQL)
 test: $(STAMP)

@@ -55,7 +55,7 @@ async def _prepare(users: int, seed: int, env: dict[str, str]) -> str:
     os.environ.update(env)
     from hub.auth import client_service
     from hub.context import Hub
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
     from hub.settings import load_settings
     from hub.sync import SyncEngine
 
@@ -103,7 +103,7 @@ def _start(kind: str, port: int, env: dict[str, str], page_file: Path | None = N
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"{kind} server exited with {proc.returncode}")
+                raise SystemExit(f"{kind} server exited with {proc.returncode}") from None
             time.sleep(0.1)
     proc.kill()
     raise SystemExit(f"{kind} server did not start")

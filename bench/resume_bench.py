@@ -46,7 +46,7 @@ from typing import Any
 import asyncpg
 from cryptography.fernet import Fernet
 
-from hub.generate import generate_bundle
+from hub.demo import generate_bundle
 
 OUT = Path(__file__).parent / "out"
 PREFIX = "ff_bench_resume"

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import psutil
 
-from hub.generate import generate_bundle
+from hub.demo import generate_bundle
 
 OUT = Path(__file__).parent / "out"
 

@@ -40,7 +40,7 @@ class Hub:
             try:
                 registry.add(plugin, model)
             except PluginError as exc:
-                self.plugins._fail(plugin, exc.message)
+                self.plugins.report_failure(plugin, exc.message)
         return registry
 
     @cached_property

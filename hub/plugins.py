@@ -10,7 +10,7 @@ Order and precedence (docs/hooks.md):
   third-party entry points, each by entry-point name, then the ``extra`` plugins given in code;
 - every hook is called through ``manager.hook`` (so hookwrappers and ``tryfirst``/``trylast``
   apply to the call), once per plugin manager for the ``register_*`` hooks (the results are
-  cached: :attr:`Plugins.connectors` and the others are registries, not hook calls);
+  cached: :meth:`Plugins.connectors` and the others read registries, they do not call hooks);
 - a name (connector, canonical type) belongs to the first plugin in registration order that
   registers it; a later one is reported naming both;
 - mapping folders: built-in < third-party (later registration overrides earlier, and two
@@ -113,7 +113,7 @@ class Plugins:
                 value = function(*args)
             except Exception as exc:  # a plugin's bug must not take the hub (or the other plugins) down
                 if registering:
-                    self._fail(plugin, f"{hook_name} raised {type(exc).__name__}: {exc}")
+                    self.report_failure(plugin, f"{hook_name} raised {type(exc).__name__}: {exc}")
                 else:
                     log.error("plugin observer failed",
                               extra={"plugin": plugin, "hook": hook_name, "error": repr(exc)})
@@ -121,7 +121,7 @@ class Plugins:
             if not registering or value is None:
                 return value
             if not isinstance(value, list | tuple):
-                self._fail(plugin, f"{hook_name} must return a list, got {type(value).__name__}")
+                self.report_failure(plugin, f"{hook_name} must return a list, got {type(value).__name__}")
                 return None
             contribution = _Contribution(value)
             contribution.plugin = plugin
@@ -129,7 +129,8 @@ class Plugins:
 
         return guard
 
-    def _fail(self, name: str, message: str) -> None:
+    def report_failure(self, name: str, message: str) -> None:
+        """Record that plugin ``name`` broke (logged once; listed by ``fediflow plugins check``)."""
         failure = PluginFailure(name, message)
         if failure not in self.failures:
             self.failures.append(failure)
@@ -149,7 +150,7 @@ class Plugins:
         try:
             results = getattr(self.manager.hook, hook_name)()
         except Exception as exc:  # only a hookwrapper can raise here: the implementations are guarded
-            self._fail(hook_name, f"a hookwrapper of {hook_name} raised {type(exc).__name__}: {exc}")
+            self.report_failure(hook_name, f"a hookwrapper of {hook_name} raised {type(exc).__name__}: {exc}")
             results = []
         order = {name: i for i, (name, _) in enumerate(self.manager.list_name_plugin())}
         found: list[tuple[str, Any]] = []
@@ -174,10 +175,10 @@ class Plugins:
         owners: dict[str, str] = {}
         for plugin, cls in self._collect("register_connectors"):
             if not (isinstance(cls, type) and issubclass(cls, Connector)) or not getattr(cls, "name", None):
-                self._fail(plugin, f"register_connectors returned {cls!r}, not a named Connector subclass")
+                self.report_failure(plugin, f"register_connectors returned {cls!r}, not a named Connector subclass")
                 continue
             if cls.name in found and found[cls.name] is not cls:
-                self._fail(plugin, f"connector name {cls.name!r} is already registered by plugin {owners[cls.name]!r}")
+                self.report_failure(plugin, f"connector name {cls.name!r} is already registered by plugin {owners[cls.name]!r}")
                 continue
             found[cls.name] = cls
             owners[cls.name] = plugin
@@ -204,7 +205,7 @@ class Plugins:
         for plugin, folder in self._collect("register_mapping_folders"):
             path = Path(folder)
             if not path.is_dir():
-                self._fail(plugin, f"mapping folder {path} does not exist")
+                self.report_failure(plugin, f"mapping folder {path} does not exist")
                 continue
             if plugin in self.builtin:
                 builtin.append(path)
@@ -216,7 +217,7 @@ class Plugins:
                 key = (file.parent.name, file.stem)
                 other = shipped_by.setdefault(key, plugin)
                 if other != plugin:
-                    self._fail(plugin, f"mapping {key[0]}/{key[1]} is also shipped by plugin {other!r}; "
+                    self.report_failure(plugin, f"mapping {key[0]}/{key[1]} is also shipped by plugin {other!r}; "
                                        f"{plugin!r} (registered later) wins: deny one of them or add a tenant override")
                     shipped_by[key] = plugin
         return builtin + [path for _, path in third_party]
@@ -277,10 +278,10 @@ def build_plugin_manager(settings: PluginSettings, *, extra: Iterable[tuple[str,
         try:
             plugins.register(ep.load(), ep.name)
         except Exception as exc:  # report a broken plugin by name, keep the others
-            plugins._fail(ep.name, f"could not load {ep.value}: {type(exc).__name__}: {exc}")
+            plugins.report_failure(ep.name, f"could not load {ep.value}: {type(exc).__name__}: {exc}")
     for name, plugin in extra:
         try:
             plugins.register(plugin, name)
         except Exception as exc:
-            plugins._fail(name, f"could not register: {type(exc).__name__}: {exc}")
+            plugins.report_failure(name, f"could not register: {type(exc).__name__}: {exc}")
     return plugins

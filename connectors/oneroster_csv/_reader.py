@@ -267,11 +267,11 @@ def iter_records(
             keys, kept, defaults, extra_keys, extras = plan.keys, plan.kept, plan.defaults, plan.extra_keys, plan.extras
             reader = rows.reader
             pending: tuple[Note, ...] = (*plan.notes, *notes)
-        data: dict[str, Any] = dict(zip(keys, row if kept is None else kept(row)))  # type: ignore[arg-type]
+        data: dict[str, Any] = dict(zip(keys, row if kept is None else kept(row), strict=False))  # type: ignore[arg-type]
         if defaults:
             data.update(defaults)
         if extra_keys:
-            data[METADATA] = {k: v for k, v in zip(extra_keys, extras(row)) if v}  # type: ignore[arg-type]
+            data[METADATA] = {k: v for k, v in zip(extra_keys, extras(row), strict=False) if v}  # type: ignore[arg-type]
         else:
             data[METADATA] = {}
         if transform is not None:
@@ -342,7 +342,7 @@ def user_transform(
             data["userIds"] = _user_ids(user_id, data.get("userIds") or "")
         found = roles.get(uid)
         if found:
-            data["roles"] = [dict(zip(ROLE_KEYS, t)) for t in found]
+            data["roles"] = [dict(zip(ROLE_KEYS, t, strict=False)) for t in found]
         elif orgs_cell is not None or role_cell:
             orgs = [o.strip() for o in (orgs_cell or "").split(",") if o.strip()] or [""]
             data["roles"] = [
@@ -362,7 +362,7 @@ def user_transform(
             data["roles"] = []
         found_profiles = profiles.get(uid)
         data["userProfiles"] = (
-            [dict(zip(PROFILE_KEYS, t)) for t in found_profiles] if found_profiles else []
+            [dict(zip(PROFILE_KEYS, t, strict=False)) for t in found_profiles] if found_profiles else []
         )
 
     return transform

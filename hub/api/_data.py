@@ -19,10 +19,11 @@ from hub.api._shapes import (
     RunErrorPage,
     RunOut,
 )
-from hub.api.deps import HubDep, TenantStoreDep
+from hub.api.deps import HubDep, PrincipalDep, TenantStoreDep
 from hub.api.guards import READ
+from hub.auth import Principal, readable_types, scopes_to_read
 from hub.context import Hub
-from hub.errors import NotFound
+from hub.errors import Forbidden, NotFound
 from hub.store import EntityLinks, EntityRecord, LinkedRecord, RunRecord, TenantStore
 
 __all__ = ["ChangeController", "EntityController", "RunController", "cap"]
@@ -84,13 +85,18 @@ class ChangeController(Controller):
         self,
         tenant_store: TenantStoreDep,
         hub: HubDep,
+        principal: PrincipalDep,
         after: Annotated[int, QueryParameter(ge=0, le=2**62, description="Return changes with seq > after")] = 0,
         limit: Limit = 100,
         types: Annotated[str | None, QueryParameter(description="Comma-separated entity types (User,Org)",
                                                 max_length=1000)] = None,
     ) -> ChangesPage:
-        """Changes in sequence order. Poll with ``after=<next>`` of the previous page."""
-        wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
+        """Changes in sequence order. Poll with ``after=<next>`` of the previous page. Changes of types
+        the caller's scopes do not cover (Demographics without roster-demographics.readonly) are left out."""
+        asked = [t.strip() for t in types.split(",") if t.strip()] if types else None
+        wanted = readable_types(principal.scopes, hub.types, asked)
+        if wanted is not None and not wanted:
+            return ChangesPage(after, after, [])
         rows = await tenant_store.changes_after(after, limit=cap(hub, limit), types=wanted)
         items = [ChangeOut(c.seq, c.entity_type, c.stable_id, c.op, c.version, c.at, c.run_id, dict(c.data))
                  for c in rows]
@@ -109,9 +115,11 @@ async def _source_names(tenant_store: TenantStore) -> dict[int, str]:
     return {s.id: s.name for s in await tenant_store.list_sources()}
 
 
-def _known_type(hub: HubDep, type_: str) -> str:
+def _known_type(hub: HubDep, type_: str, principal: Principal) -> str:
     if type_ not in hub.types:
         raise NotFound(f"no entity type {type_!r}")
+    if not principal.may_read(type_):
+        raise Forbidden(f"insufficient scope to read {type_}: needs one of {' '.join(scopes_to_read(type_) or ())}")
     return type_
 
 
@@ -122,8 +130,8 @@ class EntityController(Controller):
 
     @get("/{type_name:str}", summary="Entities of one canonical type (paged)", responses=_R)
     async def list_entities(self, type_name: FromPath[str], tenant_store: TenantStoreDep, hub: HubDep,
-                            offset: Offset = 0, limit: Limit = 100) -> EntityPage:
-        type_ = _known_type(hub, type_name)
+                            principal: PrincipalDep, offset: Offset = 0, limit: Limit = 100) -> EntityPage:
+        type_ = _known_type(hub, type_name, principal)
         limit = cap(hub, limit)
         total = await tenant_store.count_entities(type_)
         rows = await tenant_store.list_entities(type_, limit=limit, offset=offset)
@@ -131,9 +139,10 @@ class EntityController(Controller):
         return EntityPage(type_, total, offset, limit, [_entity_out(e, names) for e in rows])
 
     @get("/{type_name:str}/{stable_id:str}", summary="One entity by its stable id", responses=_R)
-    async def get_entity(self, type_name: FromPath[str], stable_id: FromPath[str], tenant_store: TenantStoreDep, hub: HubDep) -> EntityOut:
+    async def get_entity(self, type_name: FromPath[str], stable_id: FromPath[str], tenant_store: TenantStoreDep,
+                         hub: HubDep, principal: PrincipalDep) -> EntityOut:
         """With the record's source and, when records of several sources are linked as one, that group."""
-        entity = await tenant_store.get_entity(_known_type(hub, type_name), stable_id)
+        entity = await tenant_store.get_entity(_known_type(hub, type_name, principal), stable_id)
         links = await EntityLinks(tenant_store).group_of(entity.type, entity.stable_id)
         return _entity_out(entity, await _source_names(tenant_store), links)
 

@@ -16,8 +16,6 @@ The authenticated client is put in the request scope (``user``), so access log l
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,43 +53,17 @@ def _too_many(verdict: Verdict, who: str) -> ScimError:
     )
 
 
-def _basic(value: str) -> tuple[str, str]:
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise ScimError(401, "malformed Basic credentials") from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        raise ScimError(401, "malformed Basic credentials")
-    return client_id, secret
-
-
-async def _by_secret(service: ClientService, client_id: str, secret: str) -> ApiClientRecord:
-    try:
-        return await service.authenticate(client_id, secret, remember=True)
-    except AuthError:
-        raise ScimError(401, "unknown client or wrong secret") from None
-
-
 async def _authenticate(request: Request[Any, Any, Any]) -> ApiClientRecord:
+    """The caller, through the hub's one authentication (:meth:`hub.auth.ClientService.caller`)."""
     header = request.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    credentials = credentials.strip()
-    service: ClientService = request.app.state.clients
     if not header:
         raise ScimError(401, "authentication required: Authorization: Bearer <token> or Basic")
-    if scheme.lower() == "basic":
-        return await _by_secret(service, *_basic(credentials))
-    if scheme.lower() == "bearer" and credentials:
-        if credentials.startswith("ff_") and credentials.count(".") == 1:
-            client_id, _, secret = credentials.partition(".")
-            return await _by_secret(service, client_id, secret)
-        try:
-            _principal, client = await service.principal(credentials)
-        except AuthError as exc:
-            raise ScimError(401, str(exc)) from None
-        return client
-    raise ScimError(401, "the Authorization header must be 'Bearer <token>' or 'Basic <credentials>'")
+    service: ClientService = request.app.state.clients
+    try:
+        _principal, client = await service.caller(header, basic=True)
+    except AuthError as exc:
+        raise ScimError(401, str(exc)) from None
+    return client
 
 
 async def _client(request: Request[Any, Any, Any]) -> ApiClientRecord:

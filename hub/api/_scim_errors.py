@@ -21,7 +21,8 @@ from litestar.exceptions import HTTPException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.errors import AuthError, ConfigurationError, Forbidden, HubError, NotFound, StoreError
+from hub.api._problems import status_for
+from hub.errors import HubError, StoreError
 from hub.scim import ScimError, error_body
 
 __all__ = [
@@ -98,19 +99,18 @@ def _scim_error(_: Request[Any, Any, Any], exc: ScimError) -> Response[bytes]:
 
 
 def _hub_error(_: Request[Any, Any, Any], exc: HubError) -> Response[bytes]:
-    if isinstance(exc, Forbidden):
-        return scim_error(403, str(exc))
-    if isinstance(exc, AuthError):
-        return scim_error(401, str(exc))
-    if isinstance(exc, NotFound):
-        return scim_error(404, str(exc))
-    if isinstance(exc, StoreError):
-        log.warning("scim request failed", extra={"error": str(exc)})
-        return scim_error(503, "the database is unavailable; try again later")
-    if isinstance(exc, ConfigurationError):
+    """The hub's one error -> status map (:func:`hub.api._problems.status_for`), as a SCIM Error.
+
+    RFC 7644 §3.12 has no 422: invalid input is ``400`` with ``scimType: invalidValue``.
+    """
+    status = status_for(exc)
+    if status == 422:
         return scim_error(400, str(exc), "invalidValue")
-    log.warning("scim request failed", extra={"error": str(exc), "code": exc.code})
-    return scim_error(500, str(exc))
+    if status >= 500:
+        log.warning("scim request failed", extra={"error": str(exc), "code": exc.code, "status": status})
+    if isinstance(exc, StoreError):
+        return scim_error(status, "the database is unavailable; try again later")
+    return scim_error(status, str(exc))
 
 
 def _kept(headers: Any) -> dict[str, str]:

@@ -9,11 +9,8 @@ request gets its tenant-scoped store.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 from litestar import Request, Response, post
 from litestar.connection import ASGIConnection
@@ -25,7 +22,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import URLEncodedBody
 
 from hub.api._problems import ProblemException, problem_responses
-from hub.auth import ClientService, InvalidScope, Principal
+from hub.auth import ClientService, InvalidScope, Principal, parse_basic, split_authorization
 from hub.context import Hub
 from hub.errors import AuthError
 from hub.store import ApiClientRecord, TenantStore
@@ -36,13 +33,10 @@ __all__ = ["BearerAuthMiddleware", "provide_hub", "provide_principal", "provide_
 class BearerAuthMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
         if not header:
             raise ProblemException(401, "this endpoint needs a bearer access token (POST /oauth/token)")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise AuthError("the Authorization header must be 'Bearer <access token>'")
         service: ClientService = connection.app.state.clients
-        principal, client = await service.principal(token.strip())
+        principal, client = await service.caller(header)
         return AuthenticationResult(user=principal, auth=client)
 
 
@@ -107,17 +101,8 @@ def _bad_form(_: Request[Any, Any, Any], exc: ValidationException) -> Response[O
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise ValueError("malformed Basic credentials") from None
-    client_id, sep, secret = decoded.partition(":")
-    if not sep:
-        raise ValueError("malformed Basic credentials")
-    return unquote(client_id), unquote(secret)
+    scheme, credentials = split_authorization(header)
+    return parse_basic(credentials) if scheme == "basic" else None
 
 
 @post(
@@ -145,7 +130,7 @@ async def token_endpoint(
     short-lived bearer token. ``scope`` may narrow the client's granted scopes."""
     try:
         basic = _basic_credentials(request.headers.get("authorization", ""))
-    except ValueError as exc:
+    except AuthError as exc:
         return _oauth_error("invalid_client", str(exc), 401)
     if basic is not None and (data.client_id or data.client_secret):
         return _oauth_error("invalid_request", "send the client credentials one way only (Basic or form fields)")

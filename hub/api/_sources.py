@@ -23,7 +23,7 @@ from hub.api._shapes import (
 from hub.api.deps import HubDep, TenantStoreDep
 from hub.api.guards import READ, WRITE
 from hub.context import Hub
-from hub.errors import Conflict, NotFound
+from hub.errors import NotFound
 from hub.imports import Shield, TenantImports
 from hub.sdk import Connector, secret_fields
 from hub.store import SourceRecord, TenantStore, parse_source_options
@@ -173,13 +173,7 @@ class SourceController(Controller):
     ) -> Response[RunAccepted]:
         """Queue a run and return at once (202); follow it at ``href``."""
         source = await tenant_store.get_source(name)
-        if not source.enabled:
-            raise Conflict(f"source {name!r} is disabled")
-        if not dry_run:
-            active = await tenant_store.unfinished_run(source)
-            if active is not None:
-                raise Conflict(f"run {active.id} of source {name!r} is {active.status}")
-        run = await tenant_store.create_run(source, dry_run=dry_run, full_refresh=full_refresh, status="queued")
+        run = await tenant_store.queue_run(source, dry_run=dry_run, full_refresh=full_refresh)
         launcher: RunLauncher = request.app.state.runner
         launcher.launch(tenant_store, run)
         href = f"/api/v1/runs/{run.id}"

@@ -7,7 +7,8 @@ Each change is one JSON text message, in sequence order::
     {"seq": 42, "type": "person.updated", "timestamp": "...Z", "data": {... as in webhooks ...}}
 
 ``after=SEQ`` resumes after a sequence the client already has (default: only new changes;
-``after=0``: the whole log). The stream is read from the change log in the database (polled), so
+``after=0``: the whole log). Changes of types the token's scopes do not cover
+(:func:`hub.auth.may_read`: Demographics without ``roster-demographics.readonly``) are left out. The stream is read from the change log in the database (polled), so
 every API node serves every change, whichever node wrote it. Closing codes: 4401 (no or bad
 token), 1011 (server error).
 """
@@ -22,7 +23,7 @@ from litestar import WebSocket, websocket
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import QueryParameter
 
-from hub.auth import ClientService
+from hub.auth import ClientService, readable_types, split_authorization
 from hub.errors import HubError
 from hub.events import ChangeOp
 from hub.store import ChangeRecord, TenantStore
@@ -53,22 +54,21 @@ async def change_stream(
                                                        description="Token for clients that cannot set headers")] = None,
 ) -> None:
     """Stream the caller's tenant's change events (see the module docstring)."""
-    header = socket.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
-    token = token or (access_token or "")
+    scheme, token = split_authorization(socket.headers.get("authorization", ""))
+    token = (token if scheme == "bearer" else "") or (access_token or "")
     await socket.accept()
     if not token:
         await socket.close(code=4401, reason="an access token is required")
         return
     service: ClientService = socket.app.state.clients
     try:
-        _principal, client = await service.principal(token)
+        principal, client = await service.caller(f"Bearer {token}")
     except HubError as exc:
         await socket.close(code=4401, reason=str(exc)[:120])
         return
     hub = socket.app.state.hub
     tenant = TenantStore(hub.store, client.tenant)
+    types = readable_types(principal.scopes, hub.types)  # None: every type; []: none at all
     poll = hub.settings.webhooks.poll_interval_seconds
     position = await tenant.last_seq() if after is None else after
     closed = asyncio.Event()
@@ -86,7 +86,7 @@ async def change_stream(
     sources = {s.id: s.name for s in await tenant.list_sources()}
     try:
         while not closed.is_set():
-            page = await tenant.changes_after(position, limit=_PAGE)
+            page = await tenant.changes_after(position, limit=_PAGE, types=types) if types != [] else []
             if any(c.source_id is not None and c.source_id not in sources for c in page):
                 sources = {s.id: s.name for s in await tenant.list_sources()}
             for change in page:

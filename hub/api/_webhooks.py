@@ -1,12 +1,15 @@
 """Webhook subscriptions, their deliveries and replay (``/api/v1/webhooks``), over hub.webhooks.
 
 Reading needs any role; creating, changing, rotating, enabling and replaying need admin or
-integrator. A subscription's secret is returned when it is created or rotated, and by
+integrator. A client may only create or change a subscription whose change events it may read
+itself (:func:`hub.auth.may_read`): one without ``roster-demographics.readonly`` must list
+``entity_types`` that leave Demographics out. A subscription's secret is returned when it is created or rotated, and by
 ``GET /subscriptions/{id}/secret``.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,9 +18,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api._problems import problem_responses
-from hub.api.deps import HubDep, TenantStoreDep
+from hub.api.deps import HubDep, PrincipalDep, TenantStoreDep
 from hub.api.guards import READ, WRITE
+from hub.auth import Principal
 from hub.context import Hub
+from hub.errors import Forbidden
 from hub.store import TenantStore
 from hub.webhooks import AttemptRecord, DeliveryRecord, SubscriptionRecord, WebhookStore
 
@@ -158,6 +163,23 @@ def _store(hub: Hub, tenant_store: TenantStore) -> WebhookStore:
     return WebhookStore.for_hub(hub, tenant_store.tenant_id)
 
 
+def _entity_type(body: str | None) -> str | None:
+    """The entity type of a change event's delivery body (None for other events)."""
+    try:
+        data = json.loads(body or "{}").get("data")
+    except (ValueError, AttributeError):
+        return None
+    value = data.get("entity_type") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _within_scopes(principal: Principal, hub: Hub, entity_types: Any) -> None:
+    """Forbidden unless the caller may read every entity type the subscription would deliver."""
+    hidden = sorted(t for t in (entity_types if entity_types is not None else hub.types) if not principal.may_read(t))
+    if hidden:
+        raise Forbidden(f"this client's scopes do not cover {', '.join(hidden)}: list entity_types it may read")
+
+
 class SubscriptionController(Controller):
     path = "/subscriptions"
     tags = ["webhooks"]
@@ -165,8 +187,9 @@ class SubscriptionController(Controller):
 
     @post("/", summary="Subscribe a URL to events", guards=[WRITE], responses=_R)
     async def create(self, data: JSONBody[SubscriptionIn], tenant_store: TenantStoreDep,
-                     hub: HubDep) -> SubscriptionWithSecret:
+                     hub: HubDep, principal: PrincipalDep) -> SubscriptionWithSecret:
         """The signing secret (``whsec_...``) is generated here and returned in ``secret``."""
+        _within_scopes(principal, hub, data.entity_types)
         sub, secret = await _store(hub, tenant_store).create(
             data.url, data.event_types, sources_=data.sources, entity_types=data.entity_types,
             description=data.description, enabled=data.enabled)
@@ -183,9 +206,11 @@ class SubscriptionController(Controller):
 
     @patch("/{sub_id:int}", summary="Change a subscription", guards=[WRITE], responses=_R)
     async def update(self, sub_id: FromPath[int], data: JSONBody[SubscriptionPatch], tenant_store: TenantStoreDep,
-                     hub: HubDep) -> SubscriptionOut:
+                     hub: HubDep, principal: PrincipalDep) -> SubscriptionOut:
         """Fields left out are kept; ``sources`` or ``entity_types`` given as ``null`` clear that filter."""
         given = data.model_fields_set
+        current = await _store(hub, tenant_store).get(sub_id)
+        _within_scopes(principal, hub, data.entity_types if "entity_types" in given else current.entity_types)
         kwargs: dict[str, Any] = {"url": data.url, "event_types": data.event_types, "description": data.description}
         if "sources" in given:
             kwargs["sources_"] = data.sources
@@ -243,8 +268,10 @@ class DeliveryController(Controller):
 
     @get("/{delivery_id:int}", summary="One delivery with its body and attempt log", responses=_R)
     async def get_delivery(self, delivery_id: FromPath[int], tenant_store: TenantStoreDep,
-                           hub: HubDep) -> DeliveryDetail:
+                           hub: HubDep, principal: PrincipalDep) -> DeliveryDetail:
+        """403 when the body carries a record of a type the caller's scopes do not cover."""
         delivery, attempts = await _store(hub, tenant_store).delivery(delivery_id)
+        _within_scopes(principal, hub, [_entity_type(delivery.body)] if _entity_type(delivery.body) else [])
         return DeliveryDetail(**_delivery_out(delivery), body=delivery.body or "",
                               attempt_log=[_attempt_out(a) for a in attempts])
 

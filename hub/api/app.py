@@ -26,7 +26,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
 from litestar.routes import HTTPRoute
 
@@ -34,6 +33,7 @@ from hub.api._admin import MappingController, TenantController
 from hub.api._data import ChangeController, EntityController, RunController
 from hub.api._federation import federation_routes
 from hub.api._observability import Metrics, RequestContext, live, metrics_endpoint, ready
+from hub.api._openapi import HubOpenAPIRender
 from hub.api._problems import exception_handlers, problem_responses
 from hub.api._ratelimit import STORE_NAME, RateLimitMiddleware, rate_limit_store, rate_limiter
 from hub.api._schedules import schedules_router
@@ -106,9 +106,10 @@ def _openapi() -> OpenAPIConfig:
         title="FediFlow hub API",
         version="1",
         description="Management API, OneRoster 1.2 API and operations endpoints of a FediFlow hub. "
-                    "Errors are RFC 9457 problem details (application/problem+json).",
+                    "Errors are RFC 9457 problem details (application/problem+json), except on the "
+                    "OneRoster API (/ims/oneroster), whose errors are imsx_StatusInfo bodies (application/json).",
         path="/schema",
-        render_plugins=[JsonRenderPlugin()],
+        render_plugins=[HubOpenAPIRender()],
         components=Components(
             security_schemes={
                 "BearerAuth": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT",

@@ -5,15 +5,22 @@ Secrets are generated server-side, shown once and stored as a salted scrypt hash
 are short-lived HS256 JWTs. The API layer (hub.api) turns these into HTTP.
 """
 
+from hub.auth._credentials import parse_basic, split_authorization
 from hub.auth._model import (
     ALL_SCOPES,
+    CORE_READ_SCOPES,
     DEFAULT_SCOPES,
+    DEMOGRAPHICS_READ_SCOPES,
+    READ_SCOPES,
     ROSTER_CORE_READONLY,
     ROSTER_DEMOGRAPHICS_READONLY,
     ROSTER_READONLY,
     Principal,
     Role,
+    may_read,
     normalize_scopes,
+    readable_types,
+    scopes_to_read,
 )
 from hub.auth._secrets import VerifiedSecrets, generate_client_id, generate_secret, hash_secret, verify_secret
 from hub.auth._service import ClientService, InvalidScope
@@ -21,7 +28,10 @@ from hub.auth._tokens import IssuedToken, TokenIssuer, jwt_key_from_settings
 
 __all__ = [
     "ALL_SCOPES",
+    "CORE_READ_SCOPES",
     "DEFAULT_SCOPES",
+    "DEMOGRAPHICS_READ_SCOPES",
+    "READ_SCOPES",
     "ROSTER_CORE_READONLY",
     "ROSTER_DEMOGRAPHICS_READONLY",
     "ROSTER_READONLY",
@@ -37,7 +47,12 @@ __all__ = [
     "generate_secret",
     "hash_secret",
     "jwt_key_from_settings",
+    "may_read",
     "normalize_scopes",
+    "parse_basic",
+    "readable_types",
+    "scopes_to_read",
+    "split_authorization",
     "verify_secret",
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from hub.auth._credentials import parse_basic, split_authorization
 from hub.auth._model import DEFAULT_SCOPES, Principal, Role, normalize_scopes
 from hub.auth._secrets import VerifiedSecrets, generate_client_id, generate_secret, hash_secret, verify_secret
 from hub.auth._tokens import IssuedToken, TokenIssuer
@@ -85,6 +86,28 @@ class ClientService:
             scopes = wanted
         return self.issuer.issue(client_id=client.client_id, tenant=client.tenant.slug, role=client.role, scopes=scopes)
 
+    async def caller(self, authorization: str, *, basic: bool = False) -> tuple[Principal, ApiClientRecord]:
+        """The caller behind an ``Authorization`` header: the one way every interface authenticates.
+
+        ``Bearer <access token>`` (a JWT from the token endpoint) always. With ``basic`` (SCIM, whose
+        identity providers keep one credential): also ``Basic <id:secret>`` and the static token
+        ``Bearer ff_<id>.<secret>``, both checked with :meth:`authenticate` (``remember=True``);
+        the principal then has all the client's scopes. Raises AuthError.
+        """
+        scheme, credentials = split_authorization(authorization)
+        if basic and scheme == "basic":
+            client = await self.authenticate(*parse_basic(credentials), remember=True)
+            return _principal_of(client), client
+        if scheme == "bearer" and credentials:
+            if basic and credentials.startswith("ff_") and credentials.count(".") == 1:
+                client_id, _, secret = credentials.partition(".")
+                client = await self.authenticate(client_id, secret, remember=True)
+                return _principal_of(client), client
+            return await self.principal(credentials)
+        if basic:
+            raise AuthError("the Authorization header must be 'Bearer <token>' or 'Basic <credentials>'")
+        raise AuthError("the Authorization header must be 'Bearer <access token>'")
+
     async def principal(self, token: str) -> tuple[Principal, ApiClientRecord]:
         """The caller behind a bearer token: valid signature and expiry, and a still active client."""
         claims: Mapping[str, Any] = self.issuer.verify(token)
@@ -98,3 +121,7 @@ class ClientService:
             raise AuthError("invalid access token: tenant mismatch")
         scopes = frozenset(str(claims.get("scope", "")).split()) & frozenset(client.scopes)
         return Principal(client.client_id, client.tenant.slug, client.tenant.id, client.role, scopes), client
+
+
+def _principal_of(client: ApiClientRecord) -> Principal:
+    return Principal(client.client_id, client.tenant.slug, client.tenant.id, client.role, frozenset(client.scopes))

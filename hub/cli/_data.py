@@ -107,7 +107,7 @@ def generate_oneroster_csv(
     as_zip: bool = typer.Option(False, "--zip", help="Write a zip instead of a folder."),
 ) -> None:
     """Generate a realistic, deterministic OneRoster CSV bundle (about 5.8 enrollments per user)."""
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
 
     stats = generate_bundle(target, users=users, seed=seed, version=version, zip=as_zip)
     console.print(f"wrote {target}: {stats}")
@@ -118,7 +118,7 @@ def demo(
     tenant: str = TenantOption,
 ) -> None:
     """Load demo data: generate a small OneRoster bundle, add it as source `demo-sis`, sync it."""
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
     from hub.sync import SyncEngine
 
     settings = load_settings()

@@ -1,6 +1,6 @@
 """Exporters: canonical records written out in the formats other systems read."""
 
 from hub.export._tenant import export_tenant_oneroster_csv
-from hub.export.oneroster_csv import ExportResult, write_bundle
+from hub.export.oneroster_csv import MANIFEST_FILES, ExportResult, write_bundle, write_manifest
 
-__all__ = ["ExportResult", "export_tenant_oneroster_csv", "write_bundle"]
+__all__ = ["MANIFEST_FILES", "ExportResult", "export_tenant_oneroster_csv", "write_bundle", "write_manifest"]

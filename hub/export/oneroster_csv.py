@@ -27,13 +27,14 @@ from typing import Any, TextIO
 
 from hub.errors import ConfigurationError
 
-__all__ = ["ExportResult", "write_bundle"]
+__all__ = ["MANIFEST_FILES", "ExportResult", "write_bundle", "write_manifest"]
 
 Records = Mapping[str, Iterable[Mapping[str, Any]]] | Callable[[str], Iterable[Mapping[str, Any]] | None]
 Cell = Callable[[Mapping[str, Any]], str]
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-_MANIFEST_FILES = {
+#: the files a manifest.csv lists (``bulk`` or ``absent``), per OneRoster version
+MANIFEST_FILES = {
     "1.1": ("academicSessions", "categories", "classes", "classResources", "courses", "courseResources",
             "demographics", "enrollments", "lineItems", "orgs", "resources", "results", "users"),
     "1.2": ("academicSessions", "categories", "classes", "classResources", "courses", "courseResources",
@@ -301,7 +302,7 @@ def write_bundle(target: Path | str, records: Records, version: str = "1.2") -> 
     are never written. Raises ConfigurationError for an unknown version; any error while writing
     leaves ``target`` as it was.
     """
-    if version not in _MANIFEST_FILES:
+    if version not in MANIFEST_FILES:
         raise ConfigurationError(f"OneRoster CSV export supports versions 1.1 and 1.2, not {version!r}")
     target = Path(target)
     counts: dict[str, int] = {}
@@ -321,7 +322,7 @@ def write_bundle(target: Path | str, records: Records, version: str = "1.2") -> 
                 finally:
                     table.close()
                 counts[name] = table.count
-        _write_manifest(folder, version, set(counts))
+        write_manifest(folder, version, set(counts))
     return ExportResult(target, version, counts)
 
 
@@ -353,13 +354,19 @@ def _write_users(folder: Path, users: Iterable[Mapping[str, Any]], version: str)
     return {"users": user_t.count, "roles": role_t.count, "userProfiles": profile_t.count}
 
 
-def _write_manifest(folder: Path, version: str, present: set[str]) -> None:
+def write_manifest(folder: Path, version: str, present: Iterable[str], *,
+                   system_name: str = "FediFlow", system_code: str = "fediflow") -> None:
+    """Write ``folder/manifest.csv``: every file of ``version`` is ``bulk`` if in ``present``, else ``absent``.
+
+    The one OneRoster manifest writer (the exporter and the demo generator use it).
+    """
+    present = set(present)
     with (folder / "manifest.csv").open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(("propertyName", "value"))
         w.writerow(("manifest.version", "1.0"))
         w.writerow(("oneroster.version", version))
-        for name in _MANIFEST_FILES[version]:
+        for name in MANIFEST_FILES[version]:
             w.writerow((f"file.{name}", "bulk" if name in present else "absent"))
-        w.writerow(("source.systemName", "FediFlow"))
-        w.writerow(("source.systemCode", "fediflow"))
+        w.writerow(("source.systemName", system_name))
+        w.writerow(("source.systemCode", system_code))

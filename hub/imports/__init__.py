@@ -9,7 +9,7 @@
 Nothing here imports the API; the API, the CLI and the SFTP server (hub.sftp) all use it.
 """
 
-from hub.imports._deliver import Delivery, deliver_bundle, queue_run
+from hub.imports._deliver import Delivery, deliver_bundle
 from hub.imports._paths import (
     FILE_FIELD,
     OUTSIDE_MESSAGE,
@@ -33,7 +33,6 @@ __all__ = [
     "check_zip",
     "deliver_bundle",
     "file_fields",
-    "queue_run",
     "receive_bundle",
     "upload_target",
 ]

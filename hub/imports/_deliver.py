@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from hub.errors import ConfigurationError, Conflict
+from hub.errors import ConfigurationError
 from hub.imports._paths import TenantImports, file_fields
 from hub.imports._receive import Received, receive_bundle, upload_target
 from hub.settings import Settings
 from hub.store import RunRecord, SourceRecord, TenantStore, UploadLog, UploadRecord
 
-__all__ = ["Delivery", "deliver_bundle", "queue_run"]
+__all__ = ["Delivery", "deliver_bundle"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,22 +21,6 @@ class Delivery:
     upload: UploadRecord
     received: Received
     run: RunRecord | None
-
-
-async def _check_can_queue(tenant: TenantStore, source: SourceRecord, *, dry_run: bool) -> None:
-    if not source.enabled:
-        raise Conflict(f"source {source.name!r} is disabled")
-    if not dry_run:
-        active = await tenant.unfinished_run(source)
-        if active is not None:
-            raise Conflict(f"run {active.id} of source {source.name!r} is {active.status}")
-
-
-async def queue_run(tenant: TenantStore, source: SourceRecord, *, dry_run: bool = False,
-                    full_refresh: bool = False) -> RunRecord:
-    """A queued run of ``source``; Conflict when the source is disabled, or (not a dry run) already has one."""
-    await _check_can_queue(tenant, source, dry_run=dry_run)
-    return await tenant.create_run(source, dry_run=dry_run, full_refresh=full_refresh, status="queued")
 
 
 def file_field(model: type[BaseModel], source: SourceRecord) -> str:
@@ -58,7 +42,7 @@ async def deliver_bundle(settings: Settings, tenant: TenantStore, source: Source
     """
     field = file_field(model, source)
     if sync or dry_run:
-        await _check_can_queue(tenant, source, dry_run=dry_run)
+        await tenant.check_queue(source, dry_run=dry_run)
     imports = TenantImports(settings, tenant.tenant.slug)
     current = source.config.get(field)
     target = upload_target(imports, source.name, current if isinstance(current, str) else None)
@@ -66,7 +50,7 @@ async def deliver_bundle(settings: Settings, tenant: TenantStore, source: Source
     if current != str(target):
         config = await tenant.source_config(source, model)
         source = await tenant.update_source(source.name, config.model_copy(update={field: str(target)}))
-    run = await queue_run(tenant, source, dry_run=dry_run) if (sync or dry_run) else None
+    run = await tenant.queue_run(source, dry_run=dry_run) if (sync or dry_run) else None
     upload = await UploadLog(tenant).add(
         source_id=source.id, path=imports.relative(str(target)) or target.name, file_name=file_name,
         size=received.size, sha256=received.sha256, channel=channel, uploaded_by=uploaded_by,

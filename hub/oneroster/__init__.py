@@ -25,6 +25,7 @@ from hub.oneroster._errors import (
 from hub.oneroster._fields import FieldSpec, fields_of
 from hub.oneroster._filter import Logical, Predicate, parse_filter
 from hub.oneroster._links import show_linked
+from hub.oneroster._openapi import openapi_components, openapi_operation, openapi_operations
 from hub.oneroster._references import REFERENCE_MODES, ReferencesMode, apply_references, emit_records
 from hub.oneroster._render import format_datetime, render_record
 from hub.oneroster._service import (
@@ -67,6 +68,9 @@ __all__ = [
     "emit_records",
     "fields_of",
     "find_relation",
+    "openapi_components",
+    "openapi_operation",
+    "openapi_operations",
     "format_datetime",
     "parse_filter",
     "parse_references",

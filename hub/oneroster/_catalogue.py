@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 import schemas
+from hub.auth import CORE_READ_SCOPES, DEMOGRAPHICS_READ_SCOPES, scopes_to_read
 from hub.oneroster._fields import FieldSpec, fields_of
 from hub.oneroster._json import JsonDialect
 from hub.store._tables import entities  # the store's table; read-only use, always scoped by tenant_id
@@ -37,10 +38,10 @@ __all__ = [
 ]
 
 SCOPE_PREFIX = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
-#: any one of these allows the core endpoints (everything but demographics)
-CORE_SCOPES = ("roster-core.readonly", "roster.readonly")
-#: any one of these allows the demographics endpoints
-DEMOGRAPHICS_SCOPES = ("roster-demographics.readonly", "roster.readonly")
+#: any one of these allows the core endpoints (everything but demographics); hub.auth's one rule
+CORE_SCOPES = CORE_READ_SCOPES
+#: the scope of the demographics endpoints (roster.readonly excludes demographics, as in the spec)
+DEMOGRAPHICS_SCOPES = DEMOGRAPHICS_READ_SCOPES
 
 Condition = Callable[[JsonDialect, Any], ColumnElement[bool]]
 
@@ -66,8 +67,12 @@ class Resource:
     model: type[BaseModel]
     plural: str
     singular: str
-    scopes: tuple[str, ...] = CORE_SCOPES
     condition: Condition | None = None
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        """The scopes of which a token needs one (hub.auth.scopes_to_read of the type)."""
+        return scopes_to_read(self.type) or CORE_READ_SCOPES
 
     @property
     def fields(self) -> dict[str, FieldSpec]:
@@ -90,7 +95,7 @@ RESOURCES: dict[str, Resource] = {
         _res("academicSessions", schemas.AcademicSession, "academicSessions", "academicSession"),
         _res("classes", schemas.Class, "classes", "class"),
         _res("courses", schemas.Course, "courses", "course"),
-        _res("demographics", schemas.Demographics, "demographics", "demographics", scopes=DEMOGRAPHICS_SCOPES),
+        _res("demographics", schemas.Demographics, "demographics", "demographics"),
         _res("enrollments", schemas.Enrollment, "enrollments", "enrollment"),
         _res("gradingPeriods", schemas.AcademicSession, "academicSessions", "academicSession",
              condition=_eq(("type",), "gradingPeriod")),

@@ -42,14 +42,14 @@ def format_datetime(value: datetime) -> str:
 
 
 def parse_fields(text: str | None, fields: Mapping[str, FieldSpec]) -> tuple[str, ...] | None:
-    """The ``fields`` parameter as a tuple of field names (None: every field); an unknown name is an
-    error, blank names (``fields=``, a trailing comma) are ignored."""
-    if text is None:
+    """The ``fields`` parameter as a tuple of field names; None (every field) when absent or empty.
+    An unknown name, or a blank one among others (``givenName,``), is an error."""
+    if text is None or not text.strip():  # ``fields=`` (empty) is a valid request for every field
         return None
-    names = tuple(name for name in (part.strip() for part in text.split(",")) if name)
-    if not names:  # ``fields=`` (empty) is a valid request for every field
-        return None
+    names = tuple(name.strip() for name in text.split(","))
     for name in names:
+        if not name:
+            raise InvalidSelection("blank field name in 'fields'")
         if name not in fields:
             raise InvalidSelection(f"unknown field {name!r} in 'fields'")
     return tuple(dict.fromkeys(names))

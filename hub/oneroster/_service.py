@@ -7,6 +7,7 @@ requested page is loaded. Every query is scoped by the tenant id of the TenantSt
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from hub.oneroster._catalogue import RELATIONS, RESOURCES, Relation, Resource, entities
 from hub.oneroster._compile import compile_filter, sort_key
-from hub.oneroster._errors import InvalidData, UnknownObject
+from hub.oneroster._errors import InvalidData, InvalidSort, UnknownObject
 from hub.oneroster._filter import parse_filter
 from hub.oneroster._json import JsonDialect
 from hub.oneroster._references import REFERENCE_MODES, ReferencesMode, emit_records, kept_condition
@@ -25,8 +26,11 @@ from hub.oneroster._render import parse_fields, render_record
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "ListParams", "Page", "RosterQuery"]
 
+_INTEGER = re.compile(r"^-?[0-9]{1,30}$")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
+#: the largest offset (beyond, the databases' OFFSET overflows)
+MAX_OFFSET = 2**31 - 1
 
 
 class _TenantLike(Protocol):
@@ -80,29 +84,34 @@ class ListParams:
 
     @classmethod
     def from_query(cls, query: Mapping[str, str], *, max_limit: int = MAX_LIMIT) -> ListParams:
-        """Validate raw query parameters (strings); malformed ones raise InvalidData. ``limit`` is
-        clamped to ``max_limit``."""
+        """Validate raw query parameters (strings); malformed ones (empty ``limit``, ``offset`` or
+        ``orderBy`` included) raise InvalidData, a blank ``sort`` InvalidSort. ``limit`` is clamped
+        to ``max_limit``."""
 
-        def integer(name: str, default: int, minimum: int) -> int:
+        def integer(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
             raw = query.get(name)
-            if raw is None or raw == "":
+            if raw is None:
                 return default
-            try:
-                value = int(raw)
-            except ValueError:
-                raise InvalidData(f"{name} must be an integer, not {raw!r}") from None
+            if not _INTEGER.match(raw):
+                raise InvalidData(f"{name} must be an integer, not {raw!r}")
+            value = int(raw)
             if value < minimum:
                 raise InvalidData(f"{name} must be at least {minimum}")
+            if maximum is not None and value > maximum:
+                raise InvalidData(f"{name} must be at most {maximum}")
             return value
 
-        order = (query.get("orderBy") or "asc").lower()
+        order = query.get("orderBy", "asc").lower()
         if order not in ("asc", "desc"):
             raise InvalidData("orderBy must be 'asc' or 'desc'")
+        sort = query.get("sort")
+        if sort is not None and not sort.strip():
+            raise InvalidSort("blank sort field")
         references = parse_references(query.get("references"))
         return cls(
             limit=min(integer("limit", DEFAULT_LIMIT, 1), max_limit),
-            offset=integer("offset", 0, 0),
-            sort=query.get("sort") or None,
+            offset=integer("offset", 0, 0, MAX_OFFSET),
+            sort=sort,
             order_by=order,
             filter=query.get("filter") or None,
             fields=query.get("fields") if query.get("fields") is not None else None,

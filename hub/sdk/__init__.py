@@ -7,6 +7,7 @@ from hub.sdk._auth import (
     AuthStrategy,
     BasicAuth,
     BearerToken,
+    HttpEndpointConfig,
     HttpSourceConfig,
     OAuth2ClientCredentials,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "CursorPaging",
     "HttpClient",
     "HttpConnector",
+    "HttpEndpointConfig",
     "HttpSourceConfig",
     "LinkHeaderPaging",
     "OAuth2ClientCredentials",

@@ -27,6 +27,7 @@ __all__ = [
     "AuthStrategy",
     "BasicAuth",
     "BearerToken",
+    "HttpEndpointConfig",
     "HttpSourceConfig",
     "OAuth2ClientCredentials",
 ]
@@ -270,17 +271,41 @@ class OAuth2ClientCredentials(AuthStrategy):
 # --- config -------------------------------------------------------------------------------------
 
 
-class HttpSourceConfig(ConnectorConfig):
-    """Base config of an HTTP connector: where, how to authenticate, how patient to be.
+class HttpEndpointConfig(ConnectorConfig):
+    """Where an HTTP API is and how patient to be with it; no credentials.
 
-    Secrets are top-level ``SecretStr`` fields (so the store encrypts them at rest and
-    ``secret_fields`` finds them); ``auth`` says which of them are used. Subclass it and add the
-    connector's own fields; build the client with ``HttpClient.from_config(config)``.
+    The base of a vendor's config whose credentials have vendor names (Canvas's
+    ``access_token``, Moodle's ``wstoken``): the connector adds them and builds its auth in
+    :meth:`HttpConnector.auth <hub.sdk.HttpConnector.auth>`. A connector whose API takes one of
+    the usual schemes derives from :class:`HttpSourceConfig`, which adds them. A subclass may
+    re-declare a field to change its default (a slower API's ``read_timeout``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     base_url: str = Field(pattern=r"^https?://")
+    connect_timeout: float = Field(default=10.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    total_timeout: float = Field(default=300.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=10)
+    max_requests: int | None = Field(default=None, ge=1)
+    #: largest response body read, in bytes (decoded); a bigger one stops the read with a ConnectorError
+    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1024)
+    verify_tls: bool = True
+
+    def auth_strategy(self) -> AuthStrategy | None:
+        """The auth strategy this config describes: none here (see :class:`HttpSourceConfig`)."""
+        return None
+
+
+class HttpSourceConfig(HttpEndpointConfig):
+    """Base config of an HTTP connector: where, how to authenticate, how patient to be.
+
+    Secrets are top-level ``SecretStr`` fields (so the store encrypts them at rest and
+    ``secret_fields`` finds them); ``auth`` says which of them are used. Subclass it and add the
+    connector's own fields; :class:`~hub.sdk.HttpConnector` builds the client from it.
+    """
+
     auth: Literal["none", "bearer", "api_key", "basic", "oauth2_client_credentials"] = "none"
     token: SecretStr | None = None
     api_key_in: Literal["header", "query"] = "header"
@@ -291,14 +316,6 @@ class HttpSourceConfig(ConnectorConfig):
     client_id: str | None = None
     client_secret: SecretStr | None = None
     scope: str | None = None
-    connect_timeout: float = Field(default=10.0, gt=0)
-    read_timeout: float = Field(default=30.0, gt=0)
-    total_timeout: float = Field(default=300.0, gt=0)
-    max_attempts: int = Field(default=4, ge=1, le=10)
-    max_requests: int | None = Field(default=None, ge=1)
-    #: largest response body read, in bytes (decoded); a bigger one stops the read with a ConnectorError
-    max_response_bytes: int = Field(default=DEFAULT_MAX_RESPONSE_BYTES, ge=1024)
-    verify_tls: bool = True
 
     @model_validator(mode="after")
     def _auth_fields_present(self) -> HttpSourceConfig:

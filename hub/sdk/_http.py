@@ -17,7 +17,7 @@ from typing import Any, Self
 import httpx
 
 from hub.errors import ConnectorError
-from hub.sdk._auth import AuthStrategy, HttpSourceConfig, redact_text, redact_url
+from hub.sdk._auth import AuthStrategy, HttpEndpointConfig, redact_text, redact_url
 from hub.sdk._body import DEFAULT_MAX_RESPONSE_BYTES, ERROR_BODY_BYTES, read_body
 from hub.sdk._log_filter import forget_secrets, watch_secrets
 from hub.sdk._paging import LinkHeaderPaging, Page, PagingStrategy, ResponseInfo
@@ -101,8 +101,8 @@ class HttpClient:
         watch_secrets(self)
 
     @classmethod
-    def from_config(cls, config: HttpSourceConfig, **overrides: Any) -> HttpClient:
-        """A client built from an :class:`HttpSourceConfig` (keyword ``overrides`` win)."""
+    def from_config(cls, config: HttpEndpointConfig, **overrides: Any) -> HttpClient:
+        """A client built from an :class:`HttpSourceConfig` or :class:`HttpEndpointConfig` (keyword ``overrides`` win)."""
         options: dict[str, Any] = {
             "auth": config.auth_strategy(),
             "timeouts": Timeouts(config.connect_timeout, config.read_timeout, config.total_timeout),

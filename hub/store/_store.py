@@ -308,6 +308,22 @@ class TenantStore:
             run_id = result.inserted_primary_key[0]
         return await self.get_run(run_id)
 
+    async def queue_run(self, source: SourceRecord, *, dry_run: bool = False,
+                        full_refresh: bool = False) -> RunRecord:
+        """A queued run of ``source`` for a worker, after :meth:`check_queue`."""
+        await self.check_queue(source, dry_run=dry_run)
+        return await self.create_run(source, dry_run=dry_run, full_refresh=full_refresh, status="queued")
+
+    async def check_queue(self, source: SourceRecord, *, dry_run: bool = False) -> None:
+        """Conflict when a run of ``source`` may not be queued: the source is disabled, or (not a dry
+        run) it already has a run queued or running. The one check for every way a run is asked for."""
+        if not source.enabled:
+            raise Conflict(f"source {source.name!r} is disabled")
+        if not dry_run:
+            active = await self.unfinished_run(source)
+            if active is not None:
+                raise Conflict(f"run {active.id} of source {source.name!r} is {active.status}")
+
     async def get_run(self, run_id: int) -> RunRecord:
         async with self.db.connect() as conn:
             row = (await conn.execute(self._runs_query().where(sync_runs.c.id == run_id))).first()

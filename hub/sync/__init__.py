@@ -1,7 +1,7 @@
 """The sync engine, its safeguards and the per-source lock.
 
 What other packages use (the API, the CLI, the scheduler) is exported here; the ``_``-modules
-are private to this package (tests/unit/test_architecture.py checks it).
+are private to this package (tests/unit/architecture/test_architecture.py checks it).
 """
 
 from hub.sync._engine import SyncEngine, order_streams

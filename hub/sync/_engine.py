@@ -77,7 +77,7 @@ def _bulk_gc() -> Iterator[None]:
 
 async def _run_event(conn: Any, tenant: TenantStore, run_id: int, event_type: str) -> None:
     """Queue a run lifecycle event for webhook subscribers in ``conn``'s transaction (hub.webhooks)."""
-    from hub.webhooks._lifecycle import emit_run_event  # the delivery queue is hub.webhooks'
+    from hub.webhooks import emit_run_event  # the delivery queue is hub.webhooks'
 
     await emit_run_event(conn, run_id, event_type, tenant=tenant.tenant.slug)
 

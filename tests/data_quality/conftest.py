@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hub.generate import generate_bundle
+from hub.demo import generate_bundle
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from damage import (
     trailing_empty_columns,
     us_date,
 )
-from hub.generate import generate_bundle
+from hub.demo import generate_bundle
 from hub.store._tables import entities, run_errors
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hub.generate import generate_bundle
+from hub.demo import generate_bundle
 
 pytestmark = pytest.mark.slow
 

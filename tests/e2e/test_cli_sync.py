@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.generate import generate_bundle, mutate_bundle
+from hub.demo import generate_bundle, mutate_bundle
 
 pytestmark = pytest.mark.slow
 

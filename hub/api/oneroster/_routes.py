@@ -7,7 +7,7 @@ handler reads its tenant through the ``tenant_store`` dependency only.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get
@@ -35,7 +35,7 @@ ONEROSTER_PREFIX = "/ims/oneroster/rostering/v1p2"
 _PASSTHROUGH = ("filter", "sort", "orderBy", "fields", "references")
 
 #: documents the ``references`` parameter (parsed with the others by hub.oneroster.ListParams)
-References = Annotated[str | None, QueryParameter(
+References = Annotated[Literal["valid", "all"] | None, QueryParameter(
     description="'valid' (default): no record refers to an object that is not there - a dangling optional "
                 "reference is dropped, a record whose required reference (an enrollment's class or user ...) "
                 "is missing or tobedeleted is left out; 'all': records as stored.",

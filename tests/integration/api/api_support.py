@@ -137,7 +137,7 @@ def in_imports(tenant: str, name: str) -> Path:
 
 
 def make_bundle(path: Path, users: int = 50, seed: int = 1) -> Path:
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
 
     generate_bundle(path, users=users, seed=seed)
     return path

@@ -55,7 +55,7 @@ def _without_request_id(resp: httpx.Response) -> tuple[int, str, str]:
 
 def test_public_outbox_pages_and_every_minted_id_dereferences(start_hub: Any, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
 
     # an odd page size: a new record is two activities (its Create, the Create of its Note), so some
     # pages end between the two and the next page must start with the second one
@@ -98,7 +98,7 @@ def test_public_outbox_pages_and_every_minted_id_dereferences(start_hub: Any, tm
 
 def test_course_actor_outbox_lists_what_it_publishes(start_hub: Any, tmp_path: Path) -> None:
     """A course actor publishes the course and its classes: its outbox lists exactly those, and they dereference."""
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
 
     a = start_hub("a", "alpha")
     generate_bundle(tmp_path / "bundle", users=10, seed=5)
@@ -124,7 +124,7 @@ def test_course_actor_outbox_lists_what_it_publishes(start_hub: Any, tmp_path: P
 
 
 def test_personal_ids_unknown_and_forbidden_are_indistinguishable(start_hub: Any, tmp_path: Path) -> None:
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
 
     a = start_hub("a", "alpha")
     b = start_hub("b", "beta")
@@ -186,7 +186,7 @@ def test_personal_ids_unknown_and_forbidden_are_indistinguishable(start_hub: Any
 
 
 def test_deleted_object_is_a_tombstone_gone(start_hub: Any, tmp_path: Path) -> None:
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
 
     a = start_hub("a", "alpha")
     generate_bundle(tmp_path / "bundle", users=3, seed=4)

@@ -26,7 +26,7 @@ async def _counts(hub: Any, tenant: str) -> dict[str, int]:
 
 
 def test_two_hubs_follow_approve_deliver_ingest(start_hub: Any, tmp_path: Path) -> None:
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
 
     a = start_hub("a", "alpha")
     b = start_hub("b", "beta")
@@ -98,7 +98,7 @@ def test_two_hubs_follow_approve_deliver_ingest(start_hub: Any, tmp_path: Path) 
 
 def test_public_actor_mastodon_view(start_hub: Any, tmp_path: Path) -> None:
     """The public org actor: JSON-LD for both media types, NodeInfo, a paged outbox with Notes, no personal data."""
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
 
     a = start_hub("a", "alpha")
     generate_bundle(tmp_path / "bundle", users=10, seed=5)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 def bundle_zip(target: Path, users: int = 20, seed: int = 1) -> Path:
     """A real OneRoster bundle, zipped, at ``target``."""
-    from hub.generate import generate_bundle
+    from hub.demo import generate_bundle
 
     target.parent.mkdir(parents=True, exist_ok=True)
     generate_bundle(target, users=users, seed=seed, zip=True)

@@ -248,7 +248,7 @@ def test_serve_role_sftp_end_to_end(hub_env, tmp_path):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"sftp role did not start: {log.read_text()[-3000:]}")
+                    raise AssertionError(f"sftp role did not start: {log.read_text()[-3000:]}") from None
                 time.sleep(0.1)
         host_key = data_dir / "sftp_host_key"
         assert host_key.exists() and (host_key.stat().st_mode & 0o777) == 0o600

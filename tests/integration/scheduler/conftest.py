@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hub.generate import generate_bundle, mutate_bundle
+from hub.demo import generate_bundle, mutate_bundle
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ import pytest
 from scheduler_support import add_source, run_row
 from sqlalchemy import select
 
-from hub.generate import generate_bundle
+from hub.demo import generate_bundle
 from hub.store._tables import schedule_ledger, sync_runs
 from scheduler import ScheduleStore, fire_times
 from scheduler._repository import trigger_of
@@ -139,7 +139,7 @@ async def test_three_nodes_share_schedules_and_resume_a_killed_workers_run(
         spans = sorted((r.started_at, r.finished_at, r.id, r.worker, r.attempts) for r in runs
                        if r.source_id == source_id and not r.dry_run and r.started_at and r.finished_at
                        and r.attempts == 1)
-        for before, after in zip(spans, spans[1:]):
+        for before, after in zip(spans, spans[1:], strict=False):
             assert after[0] >= before[1] - timedelta(milliseconds=5), f"two runs of one source at once: {before} {after}"
     assert not [r.id for r in scheduled_runs if r.status == "failed"], "a scheduled run failed"
     assert killed_at < done.finished_at

@@ -94,7 +94,7 @@ async def test_next_fire_times_of_a_stored_schedule(hub: Any, roster: dict[str, 
     berlin = [at.astimezone(sunday_zone()) for at in upcoming]
     assert len(upcoming) == 4 and all(at > datetime.now(UTC) for at in upcoming)
     assert {at.strftime("%a %H:%M") for at in berlin} == {"Sun 02:00"}
-    assert [b - a for a, b in zip(upcoming, upcoming[1:])] == [timedelta(days=7)] * 3
+    assert [b - a for a, b in zip(upcoming, upcoming[1:], strict=False)] == [timedelta(days=7)] * 3
 
 
 def sunday_zone() -> Any:

@@ -21,7 +21,7 @@ import psutil
 import pytest
 from sqlalchemy import func, select
 
-from hub.generate import generate_bundle
+from hub.demo import generate_bundle
 from hub.store import Database
 from hub.store._tables import changes, entities, sync_runs
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from hub.errors import MappingError, SourceDataError
-from hub.generate import mutate_bundle
+from hub.demo import mutate_bundle
 from hub.hookimpl import hookimpl
 from hub.store._tables import changes, entities, run_errors
 from sync_support import add_csv_source, bundle_with_bad_users, table_count

@@ -16,7 +16,7 @@ import psutil
 import pytest
 from sqlalchemy import select
 
-from hub.generate import mutate_bundle
+from hub.demo import mutate_bundle
 from hub.store._tables import changes, entities
 from sync_support import add_csv_source
 
@@ -138,7 +138,7 @@ async def test_a_unique_violation_in_the_writer_comes_back_and_the_batch_is_look
             with sqlite3.connect(db_file) as conn:  # another writer, committing first
                 conn.execute("INSERT INTO entities (tenant_id, type, stable_id, source_id, data, hash, version, "
                              "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, 'active', ?, ?)",
-                             (tenant_id, type_, stable_id, other.id, '{"sourcedId": "%s"}' % stable_id,
+                             (tenant_id, type_, stable_id, other.id, f'{{"sourcedId": "{stable_id}"}}',
                               b"\0" * 16, now, now))
             raced.append(stable_id)
         outcome = original(self, write)

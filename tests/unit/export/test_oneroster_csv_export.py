@@ -46,7 +46,8 @@ async def read_all(path: Path, stream: str) -> tuple[list[RawRecord], StreamStat
 
 
 def test_public_surface() -> None:
-    assert hub.export.__all__ == ["ExportResult", "export_tenant_oneroster_csv", "write_bundle"]
+    assert hub.export.__all__ == ["MANIFEST_FILES", "ExportResult", "export_tenant_oneroster_csv", "write_bundle",
+                                  "write_manifest"]
 
 
 @pytest.mark.parametrize("name", ["out", "out.zip"])
@@ -131,3 +132,18 @@ def test_failure_mid_write_leaves_nothing(tmp_path: Path, name: str) -> None:
     after = sorted(p.name for p in first.path.iterdir()) if first.path.is_dir() else first.path.read_bytes()
     assert before == after
     assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_one_manifest_writer_for_the_exporter_and_the_demo_generator(tmp_path: Path) -> None:
+    from hub.demo import generate_bundle
+    from hub.export import MANIFEST_FILES, write_manifest
+
+    write_manifest(tmp_path, "1.2", ["users"], system_name="S", system_code="s")
+    rows = (tmp_path / "manifest.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[:3] == ["propertyName,value", "manifest.version,1.0", "oneroster.version,1.2"]
+    assert len(rows) == 3 + len(MANIFEST_FILES["1.2"]) + 2 and "file.users,bulk" in rows and "file.orgs,absent" in rows
+    assert rows[-2:] == ["source.systemName,S", "source.systemCode,s"]
+    demo = generate_bundle(tmp_path / "demo", users=20)
+    lines = (demo.path / "manifest.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[0] for line in lines] == [line.split(",")[0] for line in rows]
+    assert lines[-1] == "source.systemCode,fediflow-generate"

@@ -13,7 +13,7 @@ import pytest
 
 from connectors.oneroster_csv import OneRosterCsvConfig, OneRosterCsvConnector
 from hub.export import write_bundle
-from hub.generate import generate_bundle
+from hub.demo import generate_bundle
 from hub.sdk import StreamState
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"

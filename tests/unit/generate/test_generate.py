@@ -1,4 +1,4 @@
-"""hub.generate: deterministic, realistic OneRoster bundles and their mutations."""
+"""hub.demo: deterministic, realistic OneRoster bundles and their mutations."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from connectors.oneroster_csv import OneRosterCsvConfig, OneRosterCsvConnector
 from hub.errors import ConfigurationError
-from hub.generate import generate_bundle, mutate_bundle
+from hub.demo import generate_bundle, mutate_bundle
 from hub.sdk import StreamState
 
 

@@ -100,10 +100,14 @@ class LocalServer:
     def route(self, method: str, path: str, handler: Handler | list[Reply] | Reply) -> None:
         if isinstance(handler, Reply):
             reply = handler
-            handler = lambda seen: reply
+
+            def handler(seen: Any) -> Reply:
+                return reply
         elif isinstance(handler, list):
             replies = list(handler)
-            handler = lambda seen: replies.pop(0) if len(replies) > 1 else replies[0]
+
+            def handler(seen: Any) -> Reply:
+                return replies.pop(0) if len(replies) > 1 else replies[0]
         self.routes[(method, path)] = handler
 
     def start(self) -> LocalServer:

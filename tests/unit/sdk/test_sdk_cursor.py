@@ -29,7 +29,7 @@ async def test_track_advances_after_each_record_in_order():
     cursor = Cursor(state, "since")
     rows = [{"u": "2026-01-01T00:00:00Z"}, {"u": "2026-01-02T00:00:00Z"}, {"u": "2026-01-03T00:00:00Z"}]
     marks = []
-    async for row in cursor.track(agen(rows), lambda r: r["u"]):
+    async for _row in cursor.track(agen(rows), lambda r: r["u"]):
         marks.append(state.cursor.get("since"))  # while a record is handed over, the mark is the previous one
     assert marks == [None, "2026-01-01T00:00:00Z", "2026-01-02T00:00:00Z"]
     assert state.cursor == {"since": "2026-01-03T00:00:00Z"} and cursor.in_order

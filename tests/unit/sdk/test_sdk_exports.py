@@ -19,6 +19,7 @@ HTTP_NAMES = {
     "CursorPaging",
     "HttpClient",
     "HttpConnector",
+    "HttpEndpointConfig",
     "HttpSourceConfig",
     "LinkHeaderPaging",
     "OAuth2ClientCredentials",

@@ -73,12 +73,13 @@ class Api:
 @pytest.fixture
 async def api(hub: Any, server: Server) -> Api:
     """Seeded roster; tokens: admin (all scopes), core (roster-core.readonly), demo
-    (roster-demographics.readonly), other (admin of tenant ``other``)."""
+    (roster-demographics.readonly), roster (roster.readonly), other (admin of tenant ``other``)."""
     await roster_data.seed(hub)
     tokens = {
         "admin": await _token(hub, server.base, "default", "admin"),
         "core": await _token(hub, server.base, "default", "reader"),
         "demo": await _token(hub, server.base, "default", "integrator", ["roster-demographics.readonly"]),
+        "roster": await _token(hub, server.base, "default", "reader", ["roster.readonly"]),
         "other": await _token(hub, server.base, "other", "admin"),
     }
     return Api(server, tokens)

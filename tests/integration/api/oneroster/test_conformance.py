@@ -193,3 +193,15 @@ async def test_no_prev_link_to_an_empty_page(api: Any) -> None:
         prev = await http.get(rel["prev"])
         assert [u["sourcedId"] for u in prev.json()["users"]] == ["u7"]  # the last page, not another empty one
         assert "offset=6" in rel["prev"]
+
+
+async def test_auth_and_method_errors_are_imsx_too(api: Any) -> None:
+    async with api.client("") as http:
+        res = await http.get("/users")
+    assert res.status_code == 401 and res.headers["content-type"].startswith("application/json")
+    _validate(res.json(), _response_schema("/users", 401))
+    assert res.json()["imsx_CodeMinor"]["imsx_codeMinorField"][0]["imsx_codeMinorFieldValue"] == "unauthorisedrequest"
+    async with api.client() as http:
+        res = await http.post("/users", json={})
+    assert res.status_code == 405 and res.headers["content-type"].startswith("application/json")
+    _validate(res.json(), _response_schema("/users", 405))

@@ -188,7 +188,7 @@ class FakeOneRoster:
         if self.throttle:
             self.throttle -= 1
             return 429, status_info("server_busy", "Too many requests."), {"Retry-After": self.retry_after}
-        for version, prefix in (("1.1", "/ims/oneroster/v1p1/"), ("1.2", "/ims/oneroster/rostering/v1p2/")):
+        for version, prefix in (("1.1", "/ims/oneroster/v1p1/"), ("1.2", "/ims/oneroster/rostering/v1p2/")):  # noqa: B007
             if parts.path.startswith(prefix):
                 collection = parts.path[len(prefix):]
                 break

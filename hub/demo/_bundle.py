@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hub.errors import ConfigurationError
+from hub.export import write_manifest
 
 __all__ = ["BundleStats", "MutationStats", "generate_bundle", "mutate_bundle"]
 
@@ -88,14 +89,6 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                      "asian", "blackOrAfricanAmerican", "nativeHawaiianOrOtherPacificIslander", "white",
                      "demographicRaceTwoOrMoreRaces", "hispanicOrLatinoEthnicity", "countryOfBirthCode",
                      "stateOfBirthAbbreviation", "cityOfBirth", "publicSchoolResidenceStatus"),
-}
-MANIFEST_FILES = {
-    "1.1": ("academicSessions", "categories", "classes", "classResources", "courses", "courseResources",
-            "demographics", "enrollments", "lineItems", "orgs", "resources", "results", "users"),
-    "1.2": ("academicSessions", "categories", "classes", "classResources", "courses", "courseResources",
-            "demographics", "enrollments", "lineItemLearningObjectiveIds", "lineItems", "lineItemScoreScales",
-            "orgs", "resources", "resultLearningObjectiveIds", "results", "resultScoreScales", "roles",
-            "scoreScales", "userProfiles", "userResources", "users"),
 }
 DATA_FILES = {
     "1.1": ("orgs", "academicSessions", "courses", "classes", "users", "enrollments", "demographics"),
@@ -167,18 +160,6 @@ def _zip_folder(folder: Path, dest: Path) -> None:
                 shutil.copyfileobj(src, dst, 1 << 20)
 
 
-def _write_manifest(folder: Path, version: str, present: set[str]) -> None:
-    with (folder / "manifest.csv").open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\r\n")
-        w.writerow(("propertyName", "value"))
-        w.writerow(("manifest.version", "1.0"))
-        w.writerow(("oneroster.version", version))
-        for name in MANIFEST_FILES[version]:
-            w.writerow((f"file.{name}", "bulk" if name in present else "absent"))
-        w.writerow(("source.systemName", "FediFlow generator"))
-        w.writerow(("source.systemCode", "fediflow-generate"))
-
-
 def _check(version: str, users: int) -> None:
     if version not in DATA_FILES:
         raise ConfigurationError(f"version must be 1.1 or 1.2, not {version!r}")
@@ -230,7 +211,8 @@ def generate_bundle(
         out = _Writers(stack, folder, version)
         _Generator(out, rng, version, guardians).run(users)
         stack.close()
-        _write_manifest(folder, version, set(DATA_FILES[version]))
+        write_manifest(folder, version, DATA_FILES[version],
+                       system_name="FediFlow generator", system_code="fediflow-generate")
         counts = dict(out.counts)
     return BundleStats(target, version, counts)
 
