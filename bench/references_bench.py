@@ -72,8 +72,8 @@ async def fresh_postgres(url: str) -> None:
 async def run(args: argparse.Namespace) -> None:
     import hub.sync._engine as engine
     from hub.context import Hub
-    from hub.export import export_tenant_oneroster_csv
     from hub.demo import generate_bundle
+    from hub.export import export_tenant_oneroster_csv
     from hub.oneroster import ListParams, RosterQuery
     from hub.settings import load_settings
     from hub.store import SourceOptions

@@ -21,7 +21,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from hub.store._tables import schedule_ledger, schedules, sources, sync_runs
-
 from scheduler._repository import ScheduleRecord
 
 __all__ = ["ClaimedSlot", "claim_slot"]

@@ -20,7 +20,6 @@ from sqlalchemy import select, update
 from hub.errors import ConfigurationError, NotFound
 from hub.store import TenantStore
 from hub.store._tables import schedule_ledger, schedules, sources
-
 from scheduler._cron import cron_trigger
 
 __all__ = ["LedgerEntry", "ScheduleRecord", "ScheduleStore", "all_enabled_schedules", "fire_times", "make_trigger",

@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from hub.errors import HubError
-
 from scheduler._ledger import ClaimedSlot, claim_slot
 from scheduler._repository import ScheduleRecord, all_enabled_schedules, fire_times, trigger_of
 from scheduler._settings import SchedulerSettings, scheduler_settings

@@ -25,7 +25,6 @@ from typing import Any
 
 from hub.errors import Conflict, HubError, StoreError
 from hub.sync import run_with_safeguards
-
 from scheduler._queue import ClaimedRun, claim_next, heartbeat, reap, release, requeue_interrupted
 from scheduler._settings import SchedulerSettings, scheduler_settings
 

@@ -31,17 +31,15 @@ from hub.sdk import (
     ConnectorConfig,
     ConnectorError,
     ConnectorKind,
-    HttpClient,
     HttpConnector,
+    HttpEndpointConfig,
     LinkHeaderPaging,
     RawRecord,
-    RetryPolicy,
     StreamSpec,
     StreamState,
-    Timeouts,
 )
-
 from hub.sdk import explain_check_failure as explain
+
 from ._throttle import CanvasThrottle
 
 __all__ = ["CONTEXT_KEY", "CanvasConfig", "CanvasConnector"]
@@ -58,8 +56,11 @@ _STREAMS = (
 )
 
 
-class CanvasConfig(ConnectorConfig):
-    """Where the Canvas instance is, the token to call it with, and which account to read."""
+class CanvasConfig(HttpEndpointConfig):
+    """Where the Canvas instance is, the token to call it with, and which account to read.
+
+    ``base_url``, timeouts, retries and the request budget come from ``HttpEndpointConfig``.
+    """
 
     base_url: str = Field(pattern=r"^https?://", description="Root of the Canvas instance, e.g. https://school.instructure.com")
     access_token: SecretStr = Field(description="An access token of an account admin (Profile > Settings > New access token).")
@@ -79,13 +80,10 @@ class CanvasConfig(ConnectorConfig):
     )
     rate_limit_pause: float = Field(default=2.0, ge=0, description="Seconds of that pause.")
     rate_limit_attempts: int = Field(default=5, ge=1, le=20, description="Tries of a request answered 403 Rate Limit Exceeded.")
-    connect_timeout: float = Field(default=10.0, gt=0)
     read_timeout: float = Field(default=60.0, gt=0)
-    max_attempts: int = Field(default=4, ge=1, le=10)
-    verify_tls: bool = True
 
 
-class CanvasConnector(HttpConnector):
+class CanvasConnector(HttpConnector[CanvasConfig]):
     """Reads one Canvas account through the REST API (see the module docstring)."""
 
     name: ClassVar[str] = "canvas"
@@ -93,46 +91,35 @@ class CanvasConnector(HttpConnector):
     title: ClassVar[str] = "Canvas LMS"
     config_model: ClassVar[type[ConnectorConfig]] = CanvasConfig
 
-    def __init__(self, config: ConnectorConfig, *, client_options: Mapping[str, Any] | None = None) -> None:
+    headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
+
+    def __init__(self, config: CanvasConfig, *, client_options: Mapping[str, Any] | None = None) -> None:
         super().__init__(config, client_options=client_options)
         self._account: dict[str, Any] | None = None
         self._courses: list[RawRecord] | None = None
-
-    @property
-    def settings(self) -> CanvasConfig:
-        assert isinstance(self.config, CanvasConfig)
-        return self.config
 
     def streams(self) -> Sequence[StreamSpec]:
         return _STREAMS
 
     # --- HTTP ------------------------------------------------------------------------------------
 
-    def _build_client(self, max_attempts: int | None = None) -> HttpClient:
-        cfg = self.settings
-        sleep = self._client_options.get("sleep")
-        auth = CanvasThrottle(
+    def auth(self) -> CanvasThrottle:
+        """The access token as a bearer token, with Canvas's throttle signals handled."""
+        cfg = self.config
+        sleep = self.client_options.get("sleep")
+        return CanvasThrottle(
             cfg.access_token,
             low_water=cfg.rate_limit_low_water,
             pause=cfg.rate_limit_pause,
             attempts=cfg.rate_limit_attempts,
             **({"sleep": sleep} if sleep else {}),
         )
-        options: dict[str, Any] = {
-            "auth": auth,
-            "timeouts": Timeouts(cfg.connect_timeout, cfg.read_timeout),
-            "retry": RetryPolicy(max_attempts=max_attempts or cfg.max_attempts),
-            "verify": cfg.verify_tls,
-            "headers": {"Accept": "application/json"},
-            **self._client_options,
-        }
-        return HttpClient(cfg.base_url.rstrip("/") + "/", **options)
 
     def _account_path(self) -> str:
-        return f"api/v1/accounts/{quote(self.settings.account_id, safe=':')}"
+        return f"api/v1/accounts/{quote(self.config.account_id, safe=':')}"
 
     async def _listing(self, path: str, params: Mapping[str, Any] | None = None) -> AsyncIterator[RawRecord]:
-        query = {"per_page": self.settings.per_page, **(params or {})}
+        query = {"per_page": self.config.per_page, **(params or {})}
         async for page in self.client.paginate(path, query, LinkHeaderPaging()):
             for number, item in enumerate(page.items):
                 yield RawRecord(item, ref=f"GET {page.info.url} #{number}")
@@ -168,8 +155,8 @@ class CanvasConnector(HttpConnector):
     # --- the contract ------------------------------------------------------------------------------
 
     async def check(self) -> CheckResult:
-        cfg = self.settings
-        async with self._build_client(max_attempts=1) as client:
+        cfg = self.config
+        async with self.new_client(max_attempts=1) as client:
             try:
                 account = await client.get_json(self._account_path())
             except ConnectorError as exc:
@@ -200,12 +187,12 @@ class CanvasConnector(HttpConnector):
         if stream == "accounts":
             account = await self.account()
             yield RawRecord(account, ref=f"GET /{self._account_path()}")
-            if self.settings.include_sub_accounts:
+            if self.config.include_sub_accounts:
                 async for record in self._listing(f"{self._account_path()}/sub_accounts", {"recursive": "true"}):
                     yield record
         elif stream == "users":
             account = await self.account()
-            context = {"account_id": str(account["id"]), "role": self.settings.default_user_role}
+            context = {"account_id": str(account["id"]), "role": self.config.default_user_role}
             async for record in self._listing(f"{self._account_path()}/users", {"include[]": "email"}):
                 yield RawRecord({**record.data, CONTEXT_KEY: context}, record.ref)
         elif stream == "courses":

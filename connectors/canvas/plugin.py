@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from connectors.canvas.connector import CanvasConnector
 from hub.hookimpl import hookimpl
 from hub.sdk import Connector
-
-from connectors.canvas.connector import CanvasConnector
 
 __all__ = ["register_connectors"]
 

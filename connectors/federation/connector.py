@@ -42,20 +42,15 @@ class FederationConfig(ConnectorConfig):
     database_url: SecretStr | None = Field(default=None, description="The hub's database (default: the settings').")
 
 
-class FederationConnector(Connector):
+class FederationConnector(Connector[FederationConfig]):
     name: ClassVar[str] = "federation"
     kind: ClassVar[ConnectorKind] = ConnectorKind.FEDERATION
     title: ClassVar[str] = "FediFlow hub (ActivityPub)"
     config_model: ClassVar[type[ConnectorConfig]] = FederationConfig
 
-    @property
-    def cfg(self) -> FederationConfig:
-        assert isinstance(self.config, FederationConfig)
-        return self.config
-
     def _database_url(self) -> str:
-        if self.cfg.database_url is not None:
-            return self.cfg.database_url.get_secret_value()
+        if self.config.database_url is not None:
+            return self.config.database_url.get_secret_value()
         from hub.settings import load_settings
 
         return load_settings().database_url
@@ -64,13 +59,13 @@ class FederationConnector(Connector):
         return tuple(StreamSpec(name, target, description) for name, (target, description) in STREAMS.items())
 
     async def check(self) -> CheckResult:
-        return CheckResult(True, f"reads what {self.cfg.actor} sent to tenant {self.cfg.tenant!r}")
+        return CheckResult(True, f"reads what {self.config.actor} sent to tenant {self.config.tenant!r}")
 
     async def read(self, stream: str, state: StreamState) -> AsyncIterator[RawRecord]:  # type: ignore[override]
         from hub.federation import received_objects
 
         type_name = STREAMS[stream][0]
         state.complete = True
-        async for object_id, data in received_objects(self._database_url(), self.cfg.tenant, self.cfg.actor,
+        async for object_id, data in received_objects(self._database_url(), self.config.tenant, self.config.actor,
                                                       type_name):
             yield RawRecord(data, object_id)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from connectors.federation.connector import FederationConnector
 from hub.hookimpl import hookimpl
 from hub.sdk import Connector
-
-from connectors.federation.connector import FederationConnector
 
 __all__ = ["register_connectors"]
 

@@ -90,7 +90,7 @@ def default_connection(config: LdapConfig) -> ldap3.Connection:
     )
 
 
-class LdapConnector(Connector):
+class LdapConnector(Connector[LdapConfig]):
     """Reads ``users`` (-> User) and, when ``group_filter`` is set, ``groups`` (-> Org) from LDAP."""
 
     name: ClassVar[str] = "ldap"
@@ -98,23 +98,21 @@ class LdapConnector(Connector):
     title: ClassVar[str] = "LDAP directory (OpenLDAP, Active Directory, eduPerson)"
     config_model: ClassVar[type[ConnectorConfig]] = LdapConfig
 
-    def __init__(self, config: ConnectorConfig, *, connection_factory: ConnectionFactory | None = None) -> None:
+    def __init__(self, config: LdapConfig, *, connection_factory: ConnectionFactory | None = None) -> None:
         super().__init__(config)
-        assert isinstance(config, LdapConfig)
-        self.settings: LdapConfig = config
         self._factory = connection_factory or default_connection
         self._connection: ldap3.Connection | None = None
 
     def streams(self) -> Sequence[StreamSpec]:
         users = StreamSpec("users", "User", "Entries matching user_filter.")
-        if self.settings.group_filter:
+        if self.config.group_filter:
             return (users, StreamSpec("groups", "Org", "Entries matching group_filter."))
         return (users,)
 
     # --- blocking helpers, run in a worker thread ------------------------------------------------
 
     def _error(self, exc: Exception) -> ConnectorError:
-        where = self.settings.server_uri
+        where = self.config.server_uri
         text = str(exc) or type(exc).__name__
         if isinstance(exc, ldap_errors.LDAPStartTLSError):
             return ConnectorError(f"STARTTLS with {where} failed: {text}", retryable=False)
@@ -143,17 +141,17 @@ class LdapConnector(Connector):
                     advice += f" ({meaning})"
                     break
         shown = f" [server says: {message[:160]}]" if message else ""
-        return ConnectorError(f"LDAP {what} on {self.settings.server_uri}: {advice}{shown}", retryable=code in _RETRYABLE_CODES)
+        return ConnectorError(f"LDAP {what} on {self.config.server_uri}: {advice}{shown}", retryable=code in _RETRYABLE_CODES)
 
     def _open_blocking(self) -> ldap3.Connection:
-        connection = self._factory(self.settings)
+        connection = self._factory(self.config)
         try:
-            if self.settings.start_tls:
+            if self.config.start_tls:
                 connection.open()
                 if not connection.start_tls():
                     raise self._result_error("STARTTLS", connection.result or {})
             if not connection.bind():
-                raise self._result_error(f"bind as {self.settings.bind_dn or 'anonymous'}", connection.result or {})
+                raise self._result_error(f"bind as {self.config.bind_dn or 'anonymous'}", connection.result or {})
         except ldap_errors.LDAPException as exc:
             self._close_blocking(connection)
             raise self._error(exc) from None
@@ -216,7 +214,7 @@ class LdapConnector(Connector):
         pages = 0
         while True:
             entries, cookie = await asyncio.to_thread(
-                self._page_blocking, connection, base, search_filter, attributes, cookie, self.settings.page_size
+                self._page_blocking, connection, base, search_filter, attributes, cookie, self.config.page_size
             )
             pages += 1
             for entry in entries:
@@ -226,7 +224,7 @@ class LdapConnector(Connector):
                 return
 
     async def check(self) -> CheckResult:
-        settings = self.settings
+        settings = self.config
         details: dict[str, Any] = {"server_uri": settings.server_uri, "bind_dn": settings.bind_dn, "base_dn": settings.base_dn}
         who = settings.bind_dn or "anonymous"
         try:
@@ -262,7 +260,7 @@ class LdapConnector(Connector):
         )
 
     async def read(self, stream: str, state: StreamState) -> AsyncIterator[RawRecord]:
-        settings = self.settings
+        settings = self.config
         state.complete = True
         if stream == "users":
             base = settings.user_base_dn or settings.base_dn

@@ -9,7 +9,7 @@ repository's granularity (``from`` is inclusive: a record is read twice rather t
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import date
 from typing import ClassVar
 
@@ -32,7 +32,6 @@ from hub.sdk import (
     ConnectorError,
     ConnectorKind,
     Cursor,
-    HttpClient,
     HttpConnector,
     HttpSourceConfig,
     RawRecord,
@@ -67,7 +66,7 @@ class OaiPmhConfig(HttpSourceConfig):
         return self
 
 
-class OaiPmhConnector(HttpConnector):
+class OaiPmhConnector(HttpConnector[OaiPmhConfig]):
     """OAI-PMH 2.0 harvester; one stream, ``records``, of LibraryItem."""
 
     name: ClassVar[str] = "oai_pmh"
@@ -75,18 +74,11 @@ class OaiPmhConnector(HttpConnector):
     title: ClassVar[str] = "OAI-PMH 2.0 repository (DSpace, EPrints, Koha ...)"
     config_model: ClassVar[type[ConnectorConfig]] = OaiPmhConfig
 
-    def __init__(self, config: ConnectorConfig) -> None:
+    def __init__(self, config: OaiPmhConfig) -> None:
         super().__init__(config)
-        assert isinstance(config, OaiPmhConfig)
-        self.settings: OaiPmhConfig = config
         self._info: RepositoryInfo | None = None
 
-    def _build_client(self, max_attempts: int | None = None) -> HttpClient:
-        settings = self.settings
-        if max_attempts is not None:
-            settings = settings.model_copy(update={"max_attempts": max_attempts})
-        return HttpClient.from_config(settings, headers={"Accept": "text/xml, application/xml;q=0.9, */*;q=0.5"},
-                                      **self._client_options)
+    headers: ClassVar[Mapping[str, str]] = {"Accept": "text/xml, application/xml;q=0.9, */*;q=0.5"}
 
     def streams(self) -> Sequence[StreamSpec]:
         # A record changed or deleted while the list is paged through is listed again, later (its
@@ -96,18 +88,18 @@ class OaiPmhConnector(HttpConnector):
 
     async def identify(self) -> RepositoryInfo:
         if self._info is None:
-            self._info = parse_identify(await oai_request(self.client, self.settings.base_url, "Identify"))
+            self._info = parse_identify(await oai_request(self.client, self.config.base_url, "Identify"))
         return self._info
 
     async def metadata_formats(self) -> list[str]:
-        root = await oai_request(self.client, self.settings.base_url, "ListMetadataFormats")
+        root = await oai_request(self.client, self.config.base_url, "ListMetadataFormats")
         return [
             (node.text or "").strip()
             for node in root.iterfind(f"{{{OAI_NS}}}ListMetadataFormats/{{{OAI_NS}}}metadataFormat/{{{OAI_NS}}}metadataPrefix")
         ]
 
     async def check(self) -> CheckResult:
-        where = self.client.redact_url(self.settings.base_url)
+        where = self.client.redact_url(self.config.base_url)
         try:
             info = await self.identify()
             formats = await self.metadata_formats()
@@ -124,7 +116,7 @@ class OaiPmhConnector(HttpConnector):
         }
         if info.protocol_version != "2.0":
             return CheckResult(False, f"{where} speaks OAI-PMH {info.protocol_version or '?'}, not 2.0", details)
-        prefix = self.settings.metadata_prefix
+        prefix = self.config.metadata_prefix
         if prefix not in formats:
             offered = ", ".join(formats) or "none"
             return CheckResult(
@@ -143,7 +135,7 @@ class OaiPmhConnector(HttpConnector):
     async def read(self, stream: str, state: StreamState) -> AsyncIterator[RawRecord]:
         if stream != "records":
             raise ConnectorError(f"unknown stream {stream!r} of connector oai_pmh (known: records)")
-        settings = self.settings
+        settings = self.config
         info = await self.identify()
         cursor = Cursor(state, CURSOR_KEY)
         since = cursor.start()

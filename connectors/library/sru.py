@@ -24,7 +24,6 @@ from hub.sdk import (
     ConnectorConfig,
     ConnectorError,
     ConnectorKind,
-    HttpClient,
     HttpConnector,
     HttpSourceConfig,
     PageRequest,
@@ -175,7 +174,7 @@ class SruConfig(HttpSourceConfig):
                                     description="Largest searchRetrieve page read, in bytes (16 MiB).")
 
 
-class SruConnector(HttpConnector):
+class SruConnector(HttpConnector[SruConfig]):
     """SRU searchRetrieve harvester; one stream, ``records``, of LibraryItem."""
 
     name: ClassVar[str] = "sru"
@@ -183,23 +182,16 @@ class SruConnector(HttpConnector):
     title: ClassVar[str] = "SRU searchRetrieve (library catalogues)"
     config_model: ClassVar[type[ConnectorConfig]] = SruConfig
 
-    def __init__(self, config: ConnectorConfig) -> None:
+    def __init__(self, config: SruConfig) -> None:
         super().__init__(config)
-        assert isinstance(config, SruConfig)
-        self.settings: SruConfig = config
 
-    def _build_client(self, max_attempts: int | None = None) -> HttpClient:
-        settings = self.settings
-        if max_attempts is not None:
-            settings = settings.model_copy(update={"max_attempts": max_attempts})
-        return HttpClient.from_config(settings, headers={"Accept": "text/xml, application/xml;q=0.9, */*;q=0.5"},
-                                      **self._client_options)
+    headers: ClassVar[Mapping[str, str]] = {"Accept": "text/xml, application/xml;q=0.9, */*;q=0.5"}
 
     def streams(self) -> Sequence[StreamSpec]:
         return (StreamSpec("records", "LibraryItem", "Records matching the configured CQL query."),)
 
     def _params(self) -> dict[str, Any]:
-        settings = self.settings
+        settings = self.config
         params: dict[str, Any] = {"version": settings.version, "query": settings.query, "recordSchema": settings.record_schema}
         if settings.version == "2.0":
             params["recordXMLEscaping"] = "xml"
@@ -209,10 +201,10 @@ class SruConnector(HttpConnector):
         return params
 
     async def check(self) -> CheckResult:
-        where = self.client.redact_url(self.settings.base_url)
+        where = self.client.redact_url(self.config.base_url)
         try:
             body = await self.client.get_bytes(
-                self.settings.base_url, {**self._params(), "startRecord": 1, "maximumRecords": 0}
+                self.config.base_url, {**self._params(), "startRecord": 1, "maximumRecords": 0}
             )
             page = parse_page(body)
         except ConnectorError as exc:
@@ -220,16 +212,16 @@ class SruConnector(HttpConnector):
         matches = f"{page.total} records" if page.total is not None else "an unknown number of records"
         return CheckResult(
             True,
-            f"SRU {self.settings.version} endpoint {where} answers; the query matches {matches}",
-            {"base_url": where, "version": self.settings.version, "number_of_records": page.total},
+            f"SRU {self.config.version} endpoint {where} answers; the query matches {matches}",
+            {"base_url": where, "version": self.config.version, "number_of_records": page.total},
         )
 
     async def read(self, stream: str, state: StreamState) -> AsyncIterator[RawRecord]:
         if stream != "records":
             raise ConnectorError(f"unknown stream {stream!r} of connector sru (known: records)")
         state.complete = True
-        strategy = SruPaging(maximum_records=self.settings.maximum_records)
-        async for page in self.client.paginate(self.settings.base_url, self._params(), strategy):
+        strategy = SruPaging(maximum_records=self.config.maximum_records)
+        async for page in self.client.paginate(self.config.base_url, self._params(), strategy):
             for item in page.items:
                 where = f"{page.info.url} record {item.position or '?'}"
                 if item.diagnostic is not None:

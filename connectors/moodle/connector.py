@@ -30,15 +30,14 @@ from hub.sdk import (
     ConnectorKind,
     HttpClient,
     HttpConnector,
+    HttpEndpointConfig,
     OffsetLimitPaging,
     RawRecord,
-    RetryPolicy,
     StreamSpec,
     StreamState,
-    Timeouts,
 )
-
 from hub.sdk import explain_check_failure as explain
+
 from ._errors import MoodlePaging, raise_for_moodle_error
 
 __all__ = ["CONTEXT_KEY", "ENDPOINT", "REQUIRED_FUNCTIONS", "MoodleConfig", "MoodleConnector"]
@@ -64,7 +63,7 @@ _STREAMS = (
 )
 
 
-class MoodleConfig(ConnectorConfig):
+class MoodleConfig(HttpEndpointConfig):
     """Where the Moodle site is and the web service token to call it with."""
 
     base_url: str = Field(pattern=r"^https?://", description="Root of the Moodle site, e.g. https://moodle.example.edu")
@@ -79,13 +78,10 @@ class MoodleConfig(ConnectorConfig):
         "student", "teacher", "aide", "guardian", "siteAdministrator", "districtAdministrator", "systemAdministrator"
     ] = Field(default="student", description="The role every user gets in the site org (class roles are in enrolments).")
     page_size: int = Field(default=200, ge=1, le=5000, description="Enrolled users per core_enrol_get_enrolled_users call.")
-    connect_timeout: float = Field(default=10.0, gt=0)
     read_timeout: float = Field(default=120.0, gt=0)
-    max_attempts: int = Field(default=4, ge=1, le=10)
-    verify_tls: bool = True
 
 
-class MoodleConnector(HttpConnector):
+class MoodleConnector(HttpConnector[MoodleConfig]):
     """Reads a Moodle site through its REST web services (see the module docstring)."""
 
     name: ClassVar[str] = "moodle"
@@ -93,25 +89,14 @@ class MoodleConnector(HttpConnector):
     title: ClassVar[str] = "Moodle (web services)"
     config_model: ClassVar[type[ConnectorConfig]] = MoodleConfig
 
-    @property
-    def settings(self) -> MoodleConfig:
-        assert isinstance(self.config, MoodleConfig)
-        return self.config
+    headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
 
     def streams(self) -> Sequence[StreamSpec]:
         return _STREAMS
 
-    def _build_client(self, max_attempts: int | None = None) -> HttpClient:
-        cfg = self.settings
-        options: dict[str, Any] = {
-            "auth": ApiKey("query", "wstoken", cfg.wstoken),
-            "timeouts": Timeouts(cfg.connect_timeout, cfg.read_timeout),
-            "retry": RetryPolicy(max_attempts=max_attempts or cfg.max_attempts),
-            "verify": cfg.verify_tls,
-            "headers": {"Accept": "application/json"},
-            **self._client_options,
-        }
-        return HttpClient(cfg.base_url.rstrip("/") + "/", **options)
+    def auth(self) -> ApiKey:
+        """Moodle takes its web service token as the ``wstoken`` query parameter."""
+        return ApiKey("query", "wstoken", self.config.wstoken)
 
     @staticmethod
     async def call(client: HttpClient, function: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -122,9 +107,9 @@ class MoodleConnector(HttpConnector):
     # --- the contract ------------------------------------------------------------------------------
 
     async def check(self) -> CheckResult:
-        cfg = self.settings
+        cfg = self.config
         details: dict[str, Any] = {"base_url": cfg.base_url}
-        async with self._build_client(max_attempts=1) as client:
+        async with self.new_client(max_attempts=1) as client:
             try:
                 info = await self.call(client, "core_webservice_get_site_info")
             except ConnectorError as exc:
@@ -160,7 +145,7 @@ class MoodleConnector(HttpConnector):
             info = await self.call(self.client, "core_webservice_get_site_info")
             yield RawRecord({k: info[k] for k in SITE_FIELDS if k in info}, ref="core_webservice_get_site_info")
         elif stream == "users":
-            cfg = self.settings
+            cfg = self.config
             criteria = {"criteria[0][key]": cfg.user_criteria_key, "criteria[0][value]": cfg.user_criteria_value}
             answer = await self.call(self.client, "core_user_get_users", criteria)
             context = {"role": cfg.default_user_role}
@@ -199,7 +184,7 @@ class MoodleConnector(HttpConnector):
         paging = MoodlePaging(
             function,
             OffsetLimitPaging(
-                limit=self.settings.page_size,
+                limit=self.config.page_size,
                 offset_param="options[0][value]",
                 limit_param="options[1][value]",
                 total_header=None,

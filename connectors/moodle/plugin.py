@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from connectors.moodle.connector import MoodleConnector
 from hub.hookimpl import hookimpl
 from hub.sdk import Connector
-
-from connectors.moodle.connector import MoodleConnector
 
 __all__ = ["register_connectors"]
 

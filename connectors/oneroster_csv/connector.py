@@ -61,7 +61,7 @@ class OneRosterCsvConfig(ConnectorConfig):
         return value
 
 
-class OneRosterCsvConnector(Connector):
+class OneRosterCsvConnector(Connector[OneRosterCsvConfig]):
     """Reads OneRoster CSV bundles; one stream per CSV file, roles and userProfiles folded into users."""
 
     name: ClassVar[str] = "oneroster_csv"
@@ -69,13 +69,12 @@ class OneRosterCsvConnector(Connector):
     title: ClassVar[str] = "OneRoster CSV (1.1 / 1.2)"
     config_model: ClassVar[type[ConnectorConfig]] = OneRosterCsvConfig
 
-    def __init__(self, config: ConnectorConfig) -> None:
+    def __init__(self, config: OneRosterCsvConfig) -> None:
         super().__init__(config)
         self._bundle: Bundle | None = None
 
     @property
     def path(self) -> str:
-        assert isinstance(self.config, OneRosterCsvConfig)
         return self.config.path
 
     def streams(self) -> Sequence[StreamSpec]:
@@ -142,7 +141,6 @@ class OneRosterCsvConnector(Connector):
         errors: list[RawRecord] = []
         notes: list[Note] = []
         transform = user_transform(bundle, version, errors, notes) if stream == "users" else None
-        assert isinstance(self.config, OneRosterCsvConfig)
         tolerate = tolerance(stream, self.config.date_format)
         records = iter_records(bundle, stream, version, transform, tolerate, notes)
         # the header is checked (and may raise) before anything is yielded

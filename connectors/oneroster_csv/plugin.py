@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from connectors.oneroster_csv.connector import OneRosterCsvConnector
 from hub.hookimpl import hookimpl
 from hub.sdk import Connector
-
-from connectors.oneroster_csv.connector import OneRosterCsvConnector
 
 __all__ = ["register_connectors"]
 

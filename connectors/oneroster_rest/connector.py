@@ -26,19 +26,17 @@ from hub.sdk import (
     ConnectorError,
     ConnectorKind,
     Cursor,
-    HttpClient,
     HttpConnector,
+    HttpEndpointConfig,
     OAuth2ClientCredentials,
     OffsetLimitPaging,
     RawRecord,
-    RetryPolicy,
     StreamSpec,
     StreamState,
-    Timeouts,
 )
+from hub.sdk import explain_check_failure as explain
 
 from ._compat import normalise_user
-from hub.sdk import explain_check_failure as explain
 
 __all__ = ["COLLECTIONS", "DEFAULT_SCOPES", "PATHS", "OneRosterRestConfig", "OneRosterRestConnector"]
 
@@ -63,8 +61,12 @@ COLLECTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-class OneRosterRestConfig(ConnectorConfig):
-    """Where the OneRoster provider is, which version it speaks and the client it lets in."""
+class OneRosterRestConfig(HttpEndpointConfig):
+    """Where the OneRoster provider is, which version it speaks and the client it lets in.
+
+    ``base_url``, timeouts, retries and the request budget come from ``HttpEndpointConfig``; the
+    OAuth 2.0 client credentials are required here (``HttpSourceConfig`` has them optional).
+    """
 
     base_url: str = Field(pattern=r"^https?://", description="Root the /ims/oneroster/... paths are relative to.")
     version: Literal["1.1", "1.2"] = "1.2"
@@ -77,17 +79,14 @@ class OneRosterRestConfig(ConnectorConfig):
     token_auth_method: Literal["client_secret_basic", "client_secret_post"] = "client_secret_basic"
     page_size: int = Field(default=100, ge=1, le=10000)
     incremental: bool = Field(default=True, description="Ask only for records changed since the last read.")
-    connect_timeout: float = Field(default=10.0, gt=0)
     read_timeout: float = Field(default=60.0, gt=0)
-    max_attempts: int = Field(default=4, ge=1, le=10)
-    verify_tls: bool = True
 
     @property
     def scopes(self) -> str:
         return self.scope if self.scope is not None else DEFAULT_SCOPES[self.version]
 
 
-class OneRosterRestConnector(HttpConnector):
+class OneRosterRestConnector(HttpConnector[OneRosterRestConfig]):
     """Reads a OneRoster 1.1 / 1.2 REST provider (see the module docstring)."""
 
     name: ClassVar[str] = "oneroster_rest"
@@ -95,17 +94,15 @@ class OneRosterRestConnector(HttpConnector):
     title: ClassVar[str] = "OneRoster REST (1.1 / 1.2)"
     config_model: ClassVar[type[ConnectorConfig]] = OneRosterRestConfig
 
-    @property
-    def settings(self) -> OneRosterRestConfig:
-        assert isinstance(self.config, OneRosterRestConfig)
-        return self.config
+    headers: ClassVar[Mapping[str, str]] = {"Accept": "application/json"}
 
     def streams(self) -> Sequence[StreamSpec]:
         return tuple(StreamSpec(name, target, text) for name, (target, text) in COLLECTIONS.items())
 
-    def _build_client(self, max_attempts: int | None = None) -> HttpClient:
-        cfg = self.settings
-        auth = OAuth2ClientCredentials(
+    def auth(self) -> OAuth2ClientCredentials:
+        """OAuth 2.0 client credentials, the token fetched on first use."""
+        cfg = self.config
+        return OAuth2ClientCredentials(
             cfg.token_url,
             cfg.client_id,
             cfg.client_secret,
@@ -114,26 +111,17 @@ class OneRosterRestConnector(HttpConnector):
             timeout=cfg.read_timeout,
             verify=cfg.verify_tls,
         )
-        options: dict[str, Any] = {
-            "auth": auth,
-            "timeouts": Timeouts(cfg.connect_timeout, cfg.read_timeout),
-            "retry": RetryPolicy(max_attempts=max_attempts or cfg.max_attempts),
-            "verify": cfg.verify_tls,
-            "headers": {"Accept": "application/json"},
-            **self._client_options,
-        }
-        return HttpClient(cfg.base_url.rstrip("/") + "/", **options)
 
     def path(self, collection: str) -> str:
-        return f"{PATHS[self.settings.version]}/{collection}"
+        return f"{PATHS[self.config.version]}/{collection}"
 
     # --- the contract ------------------------------------------------------------------------------
 
     async def check(self) -> CheckResult:
-        cfg = self.settings
+        cfg = self.config
         details: dict[str, Any] = {"base_url": cfg.base_url, "version": cfg.version}
         where = f"{cfg.base_url.rstrip('/')}/{self.path('orgs')}"
-        async with self._build_client(max_attempts=1) as client:
+        async with self.new_client(max_attempts=1) as client:
             try:
                 answer = await client.get_json(self.path("orgs"), {"limit": 1, "offset": 0})
             except ConnectorError as exc:
@@ -159,7 +147,7 @@ class OneRosterRestConnector(HttpConnector):
     async def read(self, stream: str, state: StreamState) -> AsyncIterator[RawRecord]:
         if stream not in COLLECTIONS:
             raise ConnectorError(f"unknown stream {stream!r} (known: {', '.join(COLLECTIONS)})")
-        cfg = self.settings
+        cfg = self.config
         cursor = Cursor(state, CURSOR_KEY)
         since = cursor.start() if cfg.incremental else None
         if not cfg.incremental:

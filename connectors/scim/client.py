@@ -21,7 +21,6 @@ from hub.sdk import (
     ConnectorConfig,
     ConnectorError,
     ConnectorKind,
-    HttpClient,
     HttpConnector,
     HttpSourceConfig,
     PageRequest,
@@ -91,32 +90,21 @@ class ScimPaging:
         return items, self.first(request.url, params, {"startIndex": following})
 
 
-class ScimClientConnector(HttpConnector):
+class ScimClientConnector(HttpConnector[ScimClientConfig]):
     name: ClassVar[str] = "scim"
     kind: ClassVar[ConnectorKind] = ConnectorKind.IDP
     title: ClassVar[str] = "SCIM 2.0 service provider (pull)"
     config_model: ClassVar[type[ConnectorConfig]] = ScimClientConfig
 
-    @property
-    def settings(self) -> ScimClientConfig:
-        assert isinstance(self.config, ScimClientConfig)
-        return self.config
-
     def streams(self) -> Sequence[StreamSpec]:
-        return _STREAMS if self.settings.read_groups else _STREAMS[1:]
+        return _STREAMS if self.config.read_groups else _STREAMS[1:]
 
-    def _build_client(self, max_attempts: int | None = None) -> HttpClient:
-        cfg = self.settings
-        update: dict[str, Any] = {"base_url": cfg.base_url.rstrip("/") + "/"}
-        if max_attempts is not None:
-            update["max_attempts"] = max_attempts
-        options = {"headers": {"Accept": "application/scim+json, application/json"}, **self._client_options}
-        return HttpClient.from_config(cfg.model_copy(update=update), **options)
+    headers: ClassVar[Mapping[str, str]] = {"Accept": "application/scim+json, application/json"}
 
     async def check(self) -> CheckResult:
-        cfg = self.settings
+        cfg = self.config
         details: dict[str, Any] = {"base_url": cfg.base_url}
-        async with self._build_client(max_attempts=1) as client:
+        async with self.new_client(max_attempts=1) as client:
             try:
                 spc = await client.get_json("ServiceProviderConfig")
             except ConnectorError as exc:
@@ -141,7 +129,7 @@ class ScimClientConnector(HttpConnector):
 
     async def read(self, stream: str, state: StreamState) -> AsyncIterator[RawRecord]:
         state.complete = True
-        cfg = self.settings
+        cfg = self.config
         path = "Users" if stream == "users" else "Groups"
         params = {"filter": cfg.users_filter} if stream == "users" and cfg.users_filter else {}
         async for page in self.client.paginate(path, params, ScimPaging(cfg.page_size)):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from hub.hookimpl import hookimpl
-from hub.sdk import Connector
-
 from connectors.scim.client import ScimClientConnector
 from connectors.scim.push import ScimPushConnector
+from hub.hookimpl import hookimpl
+from hub.sdk import Connector
 
 __all__ = ["register_connectors"]
 

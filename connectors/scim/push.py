@@ -56,20 +56,15 @@ class ScimPushConfig(ConnectorConfig):
         description="Generated key of this source's stored SCIM resources; keep it when replacing the config.")
 
 
-class ScimPushConnector(Connector):
+class ScimPushConnector(Connector[ScimPushConfig]):
     name: ClassVar[str] = "scim_push"
     kind: ClassVar[ConnectorKind] = ConnectorKind.IDP
     title: ClassVar[str] = "SCIM 2.0 push (identity provider provisions into the hub)"
     config_model: ClassVar[type[ConnectorConfig]] = ScimPushConfig
 
-    def __init__(self, config: ConnectorConfig) -> None:
+    def __init__(self, config: ScimPushConfig) -> None:
         super().__init__(config)
         self._reader: PushedReader | None = None
-
-    @property
-    def settings(self) -> ScimPushConfig:
-        assert isinstance(self.config, ScimPushConfig)
-        return self.config
 
     def streams(self) -> Sequence[StreamSpec]:
         return _STREAMS
@@ -78,7 +73,7 @@ class ScimPushConnector(Connector):
         if self._reader is None:
             from hub.scim import open_pushed_reader
 
-            self._reader = await open_pushed_reader(self.settings.store_key.get_secret_value())
+            self._reader = await open_pushed_reader(self.config.store_key.get_secret_value())
         return self._reader
 
     async def check(self) -> CheckResult:
@@ -94,13 +89,13 @@ class ScimPushConnector(Connector):
             return CheckResult(False, "nothing was pushed to this source yet (or its config was replaced and no "
                                       "SCIM write happened since); point the identity provider at "
                                       "/scim/v2/<source name> with an admin or integrator client's token", details)
-        who = f" from {self.settings.display_name}" if self.settings.display_name else ""
+        who = f" from {self.config.display_name}" if self.config.display_name else ""
         return CheckResult(True, f"{users} users and {groups} groups pushed{who}", details)
 
     async def read(self, stream: str, state: StreamState) -> AsyncIterator[RawRecord]:
         state.complete = True
         reader = await self._open()
-        cfg = self.settings
+        cfg = self.config
         resource_type = "User" if stream == "users" else "Group"
         async for record in reader.records(resource_type):
             document = _render(record)

@@ -22,7 +22,6 @@ from hub.api._shapes import (
 from hub.api.deps import HubDep, PrincipalDep, TenantStoreDep
 from hub.api.guards import READ
 from hub.auth import Principal, readable_types, scopes_to_read
-from hub.context import Hub
 from hub.errors import Forbidden, NotFound
 from hub.store import EntityLinks, EntityRecord, LinkedRecord, RunRecord, TenantStore
 
@@ -33,7 +32,9 @@ _HARD_MAX = 10000
 _MAX_OFFSET = 2**31 - 1
 Limit = Annotated[int, QueryParameter(ge=1, le=_HARD_MAX, description="Page size (capped at the hub's max_page_size)")]
 Offset = Annotated[int, QueryParameter(ge=0, le=_MAX_OFFSET)]
-RunId = Annotated[int, PathParameter(ge=1, le=2**62)]
+#: ids and sequences stop at 2**53 - 1: a bigint column holds them, and a JSON number above it is not exact
+#: (a client comparing as doubles would call 2**62 + 1 valid)
+RunId = Annotated[int, PathParameter(ge=1, le=2**53 - 1)]
 Severity = Annotated[Literal["error", "warning"] | None, QueryParameter(
     description="Only entries of this severity: 'error' (the record was not kept) or 'warning' (kept, with "
                 "a problem such as a reference to a missing or tobedeleted object); both when absent")]
@@ -86,7 +87,7 @@ class ChangeController(Controller):
         tenant_store: TenantStoreDep,
         hub: HubDep,
         principal: PrincipalDep,
-        after: Annotated[int, QueryParameter(ge=0, le=2**62, description="Return changes with seq > after")] = 0,
+        after: Annotated[int, QueryParameter(ge=0, le=2**53 - 1, description="Return changes with seq > after")] = 0,
         limit: Limit = 100,
         types: Annotated[str | None, QueryParameter(description="Comma-separated entity types (User,Org)",
                                                 max_length=1000)] = None,

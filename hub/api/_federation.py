@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api._problems import problem_responses
@@ -51,6 +51,8 @@ AP_JSON = "application/activity+json"
 LD_JSON = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 _PUBLIC = {"exclude_from_auth": True}
 _INBOX_MAX = 512 * 1024
+#: ids and sequences beyond the bigint column (and exact JSON numbers) are 400, never a database overflow
+Id = Annotated[int, PathParameter(ge=0, le=2**53 - 1)]
 
 
 def _path_qs(request: Request[Any, Any, Any]) -> str:
@@ -157,24 +159,24 @@ class ActorController(Controller):
     @get("/actors/{username:str}/activities/{seq:int}", summary="An activity of an actor",
          responses=problem_responses(401, 404))
     async def activity(self, request: Request[Any, Any, Any], hub: HubDep, username: FromPath[str],
-                       seq: FromPath[int]) -> Response[bytes]:
+                       seq: Id) -> Response[bytes]:
         return await _minted(request, hub, username, seq, "activity")
 
     @get("/actors/{username:str}/activities/{seq:int}/note", summary="The Create of a Note of an actor",
          responses=problem_responses(401, 404))
     async def note_create(self, request: Request[Any, Any, Any], hub: HubDep, username: FromPath[str],
-                          seq: FromPath[int]) -> Response[bytes]:
+                          seq: Id) -> Response[bytes]:
         return await _minted(request, hub, username, seq, "note-create")
 
     @get("/actors/{username:str}/notes/{seq:int}", summary="A Note of an actor", responses=problem_responses(401, 404))
     async def note(self, request: Request[Any, Any, Any], hub: HubDep, username: FromPath[str],
-                   seq: FromPath[int]) -> Response[bytes]:
+                   seq: Id) -> Response[bytes]:
         return await _minted(request, hub, username, seq, "note")
 
     @get("/actors/{username:str}/backfills/{run:str}/{number:int}", summary="A backfill activity (its follower only)",
          responses=problem_responses(401, 404))
     async def backfill(self, request: Request[Any, Any, Any], hub: HubDep, username: FromPath[str],
-                       run: FromPath[str], number: FromPath[int]) -> Response[bytes]:
+                       run: FromPath[str], number: Id) -> Response[bytes]:
         fed = Federation(hub)
         reader = await _reader(request, fed, required=True)
         return _as(request, await fed.backfill_document(username, run, number, reader))
@@ -236,18 +238,19 @@ class FederationAdminController(Controller):
         return [_follower(f) for f in await list_followers(Federation(hub), tenant_store, follower_state)]
 
     @post("/followers/{follower_id:int}/approve", summary="Approve a follower (sends Accept)", status_code=200)
-    async def approve(self, tenant_store: TenantStoreDep, hub: HubDep, follower_id: FromPath[int]) -> FollowerOut:
+    async def approve(self, tenant_store: TenantStoreDep, hub: HubDep, follower_id: Id) -> FollowerOut:
         return _follower(await approve(Federation(hub), tenant_store, follower_id))
 
     @post("/followers/{follower_id:int}/reject", summary="Reject a follower (sends Reject)", status_code=200)
-    async def reject(self, tenant_store: TenantStoreDep, hub: HubDep, follower_id: FromPath[int]) -> FollowerOut:
+    async def reject(self, tenant_store: TenantStoreDep, hub: HubDep, follower_id: Id) -> FollowerOut:
         return _follower(await reject(Federation(hub), tenant_store, follower_id))
 
     @get("/following", summary="Remote actors the tenant follows")
     async def following(self, tenant_store: TenantStoreDep, hub: HubDep) -> list[FollowingOut]:
         return [_following(f) for f in await list_following(Federation(hub), tenant_store)]
 
-    @post("/following", summary="Follow a remote actor (feeds a federation source)", status_code=201)
+    @post("/following", summary="Follow a remote actor (feeds a federation source)", status_code=201,
+          responses=problem_responses(400, 401, 403, 404, 422, 429, 500, 502))
     async def follow(self, tenant_store: TenantStoreDep, hub: HubDep, data: JSONBody[FollowIn]) -> FollowingOut:
         return _following(await follow_remote(Federation(hub), tenant_store, data.actor, data.source))
 

@@ -33,14 +33,18 @@ __all__ = ["schedules_router"]
 _IN = ConfigDict(extra="forbid", frozen=True)
 _R = problem_responses(400, 401, 403, 404, 429, 500)
 _RW = problem_responses(400, 401, 403, 404, 409, 422, 429, 500)
-Id = Annotated[int, PathParameter(ge=1, le=2**62)]
+Id = Annotated[int, PathParameter(ge=1, le=2**53 - 1)]
 
 
 class ScheduleCreate(BaseModel):
     """Exactly one of ``cron`` (five crontab fields, or six with seconds first, read as crontab reads
     them: 0 and 7 are Sunday, names accepted) and ``interval_seconds``."""
 
-    model_config = _IN
+    model_config = ConfigDict(**_IN, json_schema_extra={"oneOf": [
+        {"required": ["cron"], "properties": {"cron": {"type": "string"}, "interval_seconds": {"type": "null"}}},
+        {"required": ["interval_seconds"],
+         "properties": {"interval_seconds": {"type": "integer"}, "cron": {"type": "null"}}},
+    ]})
     source: str = Field(min_length=1, max_length=128)
     cron: str | None = Field(default=None, max_length=128, examples=["30 2 * * mon-fri"])
     interval_seconds: int | None = Field(default=None, ge=1, le=366 * 86400)

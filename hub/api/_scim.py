@@ -24,7 +24,7 @@ import json
 import logging
 from typing import Any
 
-from litestar import Request, Response, Router, delete, get, patch, post, put
+from litestar import HttpMethod, Request, Response, Router, delete, get, patch, post, put, route
 from litestar.params import FromPath
 
 from hub.api._scim_auth import ScimContext, scim_context
@@ -296,9 +296,23 @@ async def scim_delete(
     return Response(None, status_code=204, headers=ctx.limit.headers())
 
 
+def _options(path: str, methods: str) -> Any:
+    """An OPTIONS answer whose ``Allow`` lists exactly ``methods``: the one Litestar generates for a path
+    served by several handlers lists only the methods of the first handler registered there."""
+
+    @route(path, http_method=[HttpMethod.OPTIONS], opt=_OPT, include_in_schema=False, status_code=204)
+    async def options() -> Response[None]:
+        return Response(None, status_code=204, headers={"Allow": methods})
+
+    return options
+
+
 scim_router = Router(
     path=SCIM_PREFIX,
     route_handlers=[
+        # first: a path's OPTIONS handler is made with its first route, before the others join it
+        _options(_RESOURCES, "GET, OPTIONS, POST"),
+        _options(_ONE, "DELETE, GET, OPTIONS, PATCH, PUT"),
         scim_service_provider_config,
         scim_resource_types,
         scim_resource_type,

@@ -49,7 +49,7 @@ def _message(change: ChangeRecord, sources: dict[int, str]) -> dict[str, Any]:
 @websocket("/api/v1/stream", opt={"exclude_from_auth": True}, tags=["changes"])
 async def change_stream(
     socket: WebSocket[Any, Any, Any],
-    after: Annotated[int | None, QueryParameter(ge=0, le=2**62, description="Resume after this sequence")] = None,
+    after: Annotated[int | None, QueryParameter(ge=0, le=2**53 - 1, description="Resume after this sequence")] = None,
     access_token: Annotated[str | None, QueryParameter(max_length=4096,
                                                        description="Token for clients that cannot set headers")] = None,
 ) -> None:

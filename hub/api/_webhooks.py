@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Router, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.api._problems import problem_responses
@@ -32,6 +32,8 @@ _IN = ConfigDict(extra="forbid")
 _R = problem_responses(400, 401, 403, 404, 422, 429, 500)
 Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 Offset = Annotated[int, QueryParameter(ge=0, le=2**31 - 1)]
+#: ids beyond the bigint column (and exact JSON numbers) are 400, never a database overflow
+Id = Annotated[int, PathParameter(ge=1, le=2**53 - 1)]
 
 
 class SubscriptionIn(BaseModel):
@@ -68,7 +70,7 @@ class EnableIn(BaseModel):
 
 class ReplayIn(BaseModel):
     model_config = _IN
-    after_seq: int = Field(ge=0, le=2**62, description="Queue again every event after this change sequence")
+    after_seq: int = Field(ge=0, le=2**53 - 1, description="Queue again every event after this change sequence")
 
 
 class SubscriptionOut(BaseModel):
@@ -200,12 +202,12 @@ class SubscriptionController(Controller):
         return [SubscriptionOut(**_sub_out(s)) for s in await _store(hub, tenant_store).list()]
 
     @get("/{sub_id:int}", summary="One subscription", responses=_R)
-    async def get_subscription(self, sub_id: FromPath[int], tenant_store: TenantStoreDep,
+    async def get_subscription(self, sub_id: Id, tenant_store: TenantStoreDep,
                                hub: HubDep) -> SubscriptionOut:
         return SubscriptionOut(**_sub_out(await _store(hub, tenant_store).get(sub_id)))
 
     @patch("/{sub_id:int}", summary="Change a subscription", guards=[WRITE], responses=_R)
-    async def update(self, sub_id: FromPath[int], data: JSONBody[SubscriptionPatch], tenant_store: TenantStoreDep,
+    async def update(self, sub_id: Id, data: JSONBody[SubscriptionPatch], tenant_store: TenantStoreDep,
                      hub: HubDep, principal: PrincipalDep) -> SubscriptionOut:
         """Fields left out are kept; ``sources`` or ``entity_types`` given as ``null`` clear that filter."""
         given = data.model_fields_set
@@ -220,16 +222,16 @@ class SubscriptionController(Controller):
 
     @delete("/{sub_id:int}", summary="Remove a subscription and its deliveries", guards=[WRITE], status_code=204,
             responses=_R)
-    async def remove(self, sub_id: FromPath[int], tenant_store: TenantStoreDep, hub: HubDep) -> None:
+    async def remove(self, sub_id: Id, tenant_store: TenantStoreDep, hub: HubDep) -> None:
         await _store(hub, tenant_store).delete(sub_id)
 
     @get("/{sub_id:int}/secret", summary="The signing secret(s)", guards=[WRITE], responses=_R)
-    async def secret(self, sub_id: FromPath[int], tenant_store: TenantStoreDep, hub: HubDep) -> SecretOut:
+    async def secret(self, sub_id: Id, tenant_store: TenantStoreDep, hub: HubDep) -> SecretOut:
         current, previous = await _store(hub, tenant_store).secrets(sub_id)
         return SecretOut(secret=current, previous_secret=previous)
 
     @post("/{sub_id:int}/rotate", summary="Rotate the signing secret", guards=[WRITE], status_code=200, responses=_R)
-    async def rotate(self, sub_id: FromPath[int], data: JSONBody[RotateIn], tenant_store: TenantStoreDep,
+    async def rotate(self, sub_id: Id, data: JSONBody[RotateIn], tenant_store: TenantStoreDep,
                      hub: HubDep) -> SubscriptionWithSecret:
         """The old secret keeps signing (a second ``v1`` signature) during the overlap."""
         overlap = data.overlap_seconds if data.overlap_seconds is not None else hub.settings.webhooks.secret_overlap_seconds
@@ -238,17 +240,17 @@ class SubscriptionController(Controller):
 
     @post("/{sub_id:int}/enable", summary="Enable (resumes where it stopped)", guards=[WRITE], status_code=200,
           responses=_R)
-    async def enable(self, sub_id: FromPath[int], data: JSONBody[EnableIn], tenant_store: TenantStoreDep,
+    async def enable(self, sub_id: Id, data: JSONBody[EnableIn], tenant_store: TenantStoreDep,
                      hub: HubDep) -> SubscriptionOut:
         sub = await _store(hub, tenant_store).set_enabled(sub_id, True, skip_backlog=data.skip_backlog)
         return SubscriptionOut(**_sub_out(sub))
 
     @post("/{sub_id:int}/disable", summary="Disable (deliveries wait)", guards=[WRITE], status_code=200, responses=_R)
-    async def disable(self, sub_id: FromPath[int], tenant_store: TenantStoreDep, hub: HubDep) -> SubscriptionOut:
+    async def disable(self, sub_id: Id, tenant_store: TenantStoreDep, hub: HubDep) -> SubscriptionOut:
         return SubscriptionOut(**_sub_out(await _store(hub, tenant_store).set_enabled(sub_id, False)))
 
     @get("/{sub_id:int}/deliveries", summary="A subscription's deliveries, newest first", responses=_R)
-    async def deliveries(self, sub_id: FromPath[int], tenant_store: TenantStoreDep, hub: HubDep,
+    async def deliveries(self, sub_id: Id, tenant_store: TenantStoreDep, hub: HubDep,
                          status: Annotated[str | None, QueryParameter(max_length=16)] = None,
                          offset: Offset = 0, limit: Limit = 100) -> DeliveryPage:
         total, rows = await _store(hub, tenant_store).deliveries(sub_id, status=status, limit=limit, offset=offset)
@@ -256,7 +258,7 @@ class SubscriptionController(Controller):
 
     @post("/{sub_id:int}/replay", summary="Queue again everything after a change sequence", guards=[WRITE],
           status_code=202, responses=_R)
-    async def replay(self, sub_id: FromPath[int], data: JSONBody[ReplayIn], tenant_store: TenantStoreDep,
+    async def replay(self, sub_id: Id, data: JSONBody[ReplayIn], tenant_store: TenantStoreDep,
                      hub: HubDep) -> ReplayOut:
         return ReplayOut(queued=await _store(hub, tenant_store).replay_since(sub_id, data.after_seq))
 
@@ -267,7 +269,7 @@ class DeliveryController(Controller):
     guards = [READ]
 
     @get("/{delivery_id:int}", summary="One delivery with its body and attempt log", responses=_R)
-    async def get_delivery(self, delivery_id: FromPath[int], tenant_store: TenantStoreDep,
+    async def get_delivery(self, delivery_id: Id, tenant_store: TenantStoreDep,
                            hub: HubDep, principal: PrincipalDep) -> DeliveryDetail:
         """403 when the body carries a record of a type the caller's scopes do not cover."""
         delivery, attempts = await _store(hub, tenant_store).delivery(delivery_id)
@@ -277,7 +279,7 @@ class DeliveryController(Controller):
 
     @post("/{delivery_id:int}/replay", summary="Send one delivery again", guards=[WRITE], status_code=202,
           responses=_R)
-    async def replay(self, delivery_id: FromPath[int], tenant_store: TenantStoreDep, hub: HubDep) -> DeliveryOut:
+    async def replay(self, delivery_id: Id, tenant_store: TenantStoreDep, hub: HubDep) -> DeliveryOut:
         return DeliveryOut(**_delivery_out(await _store(hub, tenant_store).replay_delivery(delivery_id)))
 
 

@@ -36,8 +36,8 @@ from hub.api._observability import Metrics, RequestContext, live, metrics_endpoi
 from hub.api._openapi import HubOpenAPIRender
 from hub.api._problems import exception_handlers, problem_responses
 from hub.api._ratelimit import STORE_NAME, RateLimitMiddleware, rate_limit_store, rate_limiter
-from hub.api._schedules import schedules_router
 from hub.api._runner import RunLauncher
+from hub.api._schedules import schedules_router
 from hub.api._scim import scim_router, scim_shutdown
 from hub.api._scim_errors import ScimErrorEnvelope
 from hub.api._security import (

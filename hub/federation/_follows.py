@@ -23,7 +23,12 @@ from hub.federation._fetch import check_url
 from hub.federation._inbox import answer
 from hub.federation._urls import ActorName, parse_username
 from hub.store import Database, TenantStore
-from hub.store._tables import federation_actors, federation_followers, federation_following, federation_objects
+from hub.store._tables import (
+    federation_actors,
+    federation_followers,
+    federation_following,
+    federation_objects,
+)
 
 __all__ = ["FollowerRecord", "FollowingRecord", "approve", "follow_remote", "list_followers", "list_following",
            "received_objects", "reject"]

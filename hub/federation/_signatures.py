@@ -18,8 +18,8 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from email.utils import format_datetime, parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature

@@ -18,10 +18,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from hub.errors import MappingError, RecordError
+from hub.mapping._codegen import generate_object
 from hub.mapping._coerce import ValueProblem, is_sensitive, text
 from hub.mapping._lookup import LookupSpec
 from hub.mapping._model import target_fields
-from hub.mapping._codegen import generate_object
 from hub.mapping._rules import Context, compile_fields, compile_object
 from hub.mapping._sources import compile_path_node, expr_getter
 from hub.mapping._yaml import Doc, Node, ScalarNode

@@ -24,6 +24,7 @@ from hub.oneroster._errors import (
 )
 from hub.oneroster._fields import FieldSpec, fields_of
 from hub.oneroster._filter import Logical, Predicate, parse_filter
+from hub.oneroster._json import JsonDialect
 from hub.oneroster._links import show_linked
 from hub.oneroster._openapi import openapi_components, openapi_operation, openapi_operations
 from hub.oneroster._references import REFERENCE_MODES, ReferencesMode, apply_references, emit_records
@@ -53,6 +54,7 @@ __all__ = [
     "InvalidFilter",
     "InvalidSelection",
     "InvalidSort",
+    "JsonDialect",
     "ListParams",
     "Logical",
     "OneRosterError",
@@ -68,10 +70,10 @@ __all__ = [
     "emit_records",
     "fields_of",
     "find_relation",
+    "format_datetime",
     "openapi_components",
     "openapi_operation",
     "openapi_operations",
-    "format_datetime",
     "parse_filter",
     "parse_references",
     "render_record",

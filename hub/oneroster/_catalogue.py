@@ -34,7 +34,6 @@ __all__ = [
     "Relation",
     "Resource",
     "entities",
-    "resource_for_ref",
 ]
 
 SCOPE_PREFIX = "https://purl.imsglobal.org/spec/or/v1p2/scope/"
@@ -124,10 +123,6 @@ REF_PATHS = {
     "gradingPeriod": "gradingPeriods",
     "school": "schools",
 }
-
-
-def resource_for_ref(ref_type: str) -> str | None:
-    return REF_PATHS.get(ref_type)
 
 
 # --- nested collections ------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from hub.sdk._auth import (
     HttpSourceConfig,
     OAuth2ClientCredentials,
 )
-from hub.sdk._diagnose import explain_check_failure
 from hub.sdk._connector import (
     CheckResult,
     Connector,
@@ -22,6 +21,7 @@ from hub.sdk._connector import (
     StreamState,
     secret_fields,
 )
+from hub.sdk._diagnose import explain_check_failure
 from hub.sdk._http import HttpClient, RequestBudget, RetryPolicy, Timeouts, parse_retry_after
 from hub.sdk._http_connector import HttpConnector
 from hub.sdk._paging import (

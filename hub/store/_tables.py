@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    TypeDecorator,
     JSON,
     BigInteger,
     Boolean,
     Column,
-    Float,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,9 +23,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 

@@ -31,7 +31,7 @@ from sqlalchemy import and_, case, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.jsonutil import loads
-from hub.oneroster._json import JsonDialect
+from hub.oneroster import JsonDialect
 from hub.references import REF_TYPES, RefField, iter_refs, ref_fields, target_type
 from hub.store._sync_ops import rows_for_errors
 from hub.store._tables import entities, run_errors, sync_runs

@@ -16,7 +16,14 @@ from sqlalchemy import func, select, update
 from hub.crypto import SecretBox
 from hub.errors import ConfigurationError, NotFound
 from hub.store import Database
-from hub.store._tables import changes, sources, tenants, webhook_attempts, webhook_deliveries, webhook_subscriptions
+from hub.store._tables import (
+    changes,
+    sources,
+    tenants,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_subscriptions,
+)
 from hub.webhooks._events import validate_patterns
 from hub.webhooks._guard import UrlGuard
 from hub.webhooks._queue import SubscriptionFilter, delivery_rows_for_changes, source_names

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from hub.netguard import GuardedTransport, Unresolvable
 from hub.sdk import parse_retry_after
 from hub.settings import WebhookSettings
-from hub.netguard import GuardedTransport, Unresolvable
 from hub.webhooks._guard import UrlGuard, UrlRefused, check_url_syntax
 from hub.webhooks._signing import signed_headers
 

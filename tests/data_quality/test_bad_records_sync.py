@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-
 from damage import (
     break_header,
     copy_bundle,
@@ -25,6 +23,8 @@ from damage import (
     inject_nul,
     put_cell,
 )
+from sqlalchemy import select
+
 from hub.store._tables import changes, entities, run_errors, sync_runs
 
 TYPES = {"orgs": "Org", "academicSessions": "AcademicSession", "courses": "Course", "classes": "Class",

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-
 from damage import (
     Damaged,
     break_header,
@@ -25,6 +23,8 @@ from damage import (
     trailing_empty_columns,
     us_date,
 )
+from sqlalchemy import select
+
 from hub.demo import generate_bundle
 from hub.store._tables import entities, run_errors
 

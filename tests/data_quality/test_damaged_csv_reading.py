@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from damage import INVALID_UTF8, NUL, Damaged, break_header, copy_bundle, data_lines, header_only, put_cell
 
 from connectors.oneroster_csv import OneRosterCsvConfig, OneRosterCsvConnector
-from damage import INVALID_UTF8, NUL, Damaged, break_header, copy_bundle, data_lines, header_only, put_cell
 from hub.sdk import RawRecord, SourceDataError, StreamState
 
 

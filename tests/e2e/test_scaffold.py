@@ -42,15 +42,30 @@ def test_cli_writes_the_package(tmp_path: Path) -> None:
     assert 'name = "fediflow-acme-sis"' in pyproject and "fediflow>=" in pyproject
     assert '[project.entry-points.fediflow]\nacme_sis = "fediflow_acme_sis.plugin"' in pyproject
     code = (root / "fediflow_acme_sis/connector.py").read_text()
-    assert len(code.splitlines()) < 50 and "from hub.sdk import" in code and "HttpClient" in code
+    assert len(code.splitlines()) < 50 and "from hub.sdk import" in code
+    assert "class AcmeSisConnector(HttpConnector[AcmeSisConnectorConfig])" in code
     assert "class TestAcmeSisConnectorContract(ConnectorContract)" in (root / "tests/test_acme_sis.py").read_text()
     assert "created" in result.output and "pip install -e" in result.output
+
+
+def test_cli_writes_a_file_connector(tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["new", "acme_files", "--kind", "file", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "fediflow-acme-files"
+    files = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+    assert "tests/data/users.csv" in files and not any("cassettes" in f for f in files)
+    code = (root / "fediflow_acme_files/connector.py").read_text()
+    assert len(code.splitlines()) < 60
+    assert "class AcmeFilesConnector(Connector[AcmeFilesConnectorConfig])" in code and "http" not in code.lower()
+    assert "--set folder=" in (root / "README.md").read_text()
 
 
 def test_bad_names_and_existing_folders_are_refused(tmp_path: Path) -> None:
     for bad in ("Acme", "1acme", "acme-sis", "", "a" * 60):
         with pytest.raises(ConfigurationError):
             generate_connector(bad, tmp_path)
+    with pytest.raises(ConfigurationError, match="kind"):
+        generate_connector("acme", tmp_path, kind="ftp")
     generate_connector("dup", tmp_path)
     with pytest.raises(ConfigurationError, match="already exists"):
         generate_connector("dup", tmp_path)
@@ -58,11 +73,11 @@ def test_bad_names_and_existing_folders_are_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "lower_snake" in result.output
 
 
-@pytest.fixture
-def installed(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """A freshly generated package, pip-installed (editable) into this venv, uninstalled afterwards."""
-    name = f"scaffoldcheck_{uuid.uuid4().hex[:8]}"
-    result = generate_connector(name, tmp_path)
+@pytest.fixture(params=["http", "file"])
+def installed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A freshly generated package of each kind, pip-installed (editable) into this venv, uninstalled afterwards."""
+    name = f"scaffoldcheck_{request.param}_{uuid.uuid4().hex[:8]}"
+    result = generate_connector(name, tmp_path, kind=request.param)
     install = subprocess.run(
         [*PIP, "install", "-q", "--no-deps", "-e", str(result.root)],
         capture_output=True, text=True, timeout=300,

@@ -8,8 +8,8 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from hub.api._problems import ProblemException
-from hub.errors import AuthError, Forbidden, HubError, NotFound
+from hub.api._problems import ProblemException, status_for
+from hub.errors import HubError
 from hub.oneroster import OneRosterError, status_info
 
 __all__ = ["ONEROSTER_ROOT", "imsx_exception_handlers", "imsx_for_oneroster_paths", "imsx_response"]
@@ -36,19 +36,24 @@ def _oneroster(_: Request[Any, Any, Any], exc: OneRosterError) -> Response[dict[
 
 
 def _hub(_: Request[Any, Any, Any], exc: HubError) -> Response[dict[str, Any]]:
-    if isinstance(exc, Forbidden):
-        return imsx_response(403, "forbidden", exc.message)
-    if isinstance(exc, AuthError):
-        return imsx_response(401, "unauthorisedrequest", exc.message)
-    if isinstance(exc, NotFound):
-        return imsx_response(404, "unknownobject", exc.message)
-    log.warning("oneroster request failed", extra={"error": exc.code, "detail": exc.message})
-    return imsx_response(500, "internal_server_error", "the request could not be served")
+    """The hub's one error -> status map (hub.api._problems.status_for), as an imsx body."""
+    status = status_for(exc)
+    if status >= 500:
+        log.warning("oneroster request failed", extra={"error": exc.code, "status": status, "detail": exc.message})
+        minor = "server_busy" if status == 503 else "internal_server_error"
+        return imsx_response(status, minor, "the request could not be served")
+    return imsx_response(status, _MINOR_BY_STATUS.get(status, "invaliddata"), exc.message)
 
 
 def _problem(_: Request[Any, Any, Any], exc: ProblemException) -> Response[dict[str, Any]]:
     return imsx_response(exc.status, _MINOR_BY_STATUS.get(exc.status, "invaliddata"), exc.detail,
                          headers=dict(exc.headers or {}))
+
+
+def _invalid_parameters(exc: ValidationException) -> str:
+    """Which parameters were refused, by name (never their values)."""
+    names = sorted({str(item["key"]) for item in (exc.extra or []) if isinstance(item, dict) and item.get("key")})
+    return f"invalid request parameters: {', '.join(names)}" if names else "invalid request parameters"
 
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
@@ -57,7 +62,7 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, A
         log.error("oneroster server error", extra={"status": status, "detail": exc.detail})
         return imsx_response(status, "internal_server_error", "the request could not be served")
     minor = _MINOR_BY_STATUS.get(status, "invaliddata")
-    detail = "invalid request parameters" if isinstance(exc, ValidationException) else str(exc.detail)
+    detail = _invalid_parameters(exc) if isinstance(exc, ValidationException) else str(exc.detail)
     return imsx_response(status, minor, detail, headers=dict(exc.headers or {}))
 
 

@@ -5,7 +5,7 @@ and set ``connector_class``, ``config`` and, for HTTP connectors, ``cassette_nam
 
     class TestCanvasContract(ConnectorContract):
         connector_class = CanvasConnector
-        config = {"base_url": "https://canvas.example.edu", "auth": "bearer", "token": "test-token-1234"}
+        config = {"base_url": "https://canvas.example.edu", "access_token": "test-token-1234"}
         cassette_name = "canvas_contract"
 
 Config values that need a fixture (a temporary folder) come from overriding the

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 
+from api_support import assert_problem
 from litestar import Router, get
 
 from hub.api.guards import require_scopes
 from hub.auth import ROSTER_CORE_READONLY, ROSTER_DEMOGRAPHICS_READONLY, TokenIssuer, jwt_key_from_settings
-
-from api_support import assert_problem
 
 CORE = "roster-core.readonly"
 

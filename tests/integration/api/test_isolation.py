@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import re
 
-from litestar.routes import HTTPRoute
-
 from api_support import SECRET_TOKEN, in_imports, make_bundle, wait_for_run
+from litestar.routes import HTTPRoute
 
 #: hub-wide by design (admin role only), documented in docs/api.md
 HUB_WIDE = ("/api/v1/tenants",)

@@ -17,8 +17,7 @@ from sqlalchemy import select, update
 
 from hub.errors import ConfigurationError, NotFound
 from hub.store._tables import schedule_ledger, schedules
-from hub.sync import SyncEngine
-from hub.sync._safeguards import Safeguards, set_safeguards
+from hub.sync import Safeguards, SyncEngine, set_safeguards
 from scheduler import (
     SchedulerService,
     ScheduleStore,

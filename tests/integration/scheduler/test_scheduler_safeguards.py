@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from scheduler_support import FAST, add_source, point_source
 
-from hub.errors import Conflict, ConfigurationError
-from hub.sync import SyncEngine
-from hub.sync._safeguards import (
+from hub.errors import ConfigurationError, Conflict
+from hub.sync import (
     Safeguards,
+    SyncEngine,
     approve_run,
     discard_run,
     get_hold,

@@ -61,9 +61,9 @@ async def test_sources_that_existed_before_id_prefixes_keep_bare_ids(database_ur
     their consumers use stay as they are (docs/identity.md)."""
     from datetime import UTC, datetime
 
-    from hub.store import Store
     from sqlalchemy import text
 
+    from hub.store import Store
     from hub.store._tables import tenants
 
     db = Database(database_url)

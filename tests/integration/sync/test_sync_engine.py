@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sync_support import add_csv_source, bundle_with_bad_users, table_count
 
-from hub.errors import MappingError, SourceDataError
 from hub.demo import mutate_bundle
+from hub.errors import MappingError, SourceDataError
 from hub.hookimpl import hookimpl
 from hub.store._tables import changes, entities, run_errors
-from sync_support import add_csv_source, bundle_with_bad_users, table_count
 
 TYPES = {"orgs": "Org", "academicSessions": "AcademicSession", "courses": "Course", "classes": "Class",
          "users": "User", "enrollments": "Enrollment", "demographics": "Demographics"}

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sync_support import add_csv_source
 
 from hub.errors import NotFound
-from sync_support import add_csv_source
 
 
 async def test_a_record_over_the_limit_is_a_record_error(hub: Any, small_bundle: Any, tmp_path: Path) -> None:

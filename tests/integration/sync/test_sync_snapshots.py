@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sync_support import add_csv_source, bundle_with_bad_users
 
 from hub.store._sync_ops import load_stream_state
 from hub.store._tables import entities, sources
-from sync_support import add_csv_source, bundle_with_bad_users
 
 TYPES = {"orgs": "Org", "academicSessions": "AcademicSession", "courses": "Course", "classes": "Class",
          "users": "User", "enrollments": "Enrollment", "demographics": "Demographics"}

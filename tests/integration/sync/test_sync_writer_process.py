@@ -15,10 +15,10 @@ from typing import Any
 import psutil
 import pytest
 from sqlalchemy import select
+from sync_support import add_csv_source
 
 from hub.demo import mutate_bundle
 from hub.store._tables import changes, entities
-from sync_support import add_csv_source
 
 STARTED = "writer process started"
 

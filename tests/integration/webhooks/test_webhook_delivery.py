@@ -184,8 +184,9 @@ async def test_rotation_sends_both_signatures(wh_hub: Any, receivers: Any) -> No
 
 
 async def test_filters_by_source_and_entity_type(wh_hub: Any, receivers: Any) -> None:
-    from hub.store._tables import sources as sources_table
     from datetime import UTC, datetime
+
+    from hub.store._tables import sources as sources_table
 
     tenant = await _tenant(wh_hub)
     now = datetime.now(UTC)

@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from hub.errors import HubError
 from hub.demo import generate_bundle, mutate_bundle
-from hub.sync import SyncEngine
-from hub.sync._safeguards import Safeguards, approve_run, set_safeguards
+from hub.errors import HubError
+from hub.sync import Safeguards, SyncEngine, approve_run, set_safeguards
 from hub.webhooks import RUN_EVENTS, DeliveryWorker, Dispatcher, WebhookStore
 from scheduler import SchedulerSettings, Worker
 

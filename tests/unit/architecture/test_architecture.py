@@ -31,7 +31,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("hub.sync._engine", "hub.store._writer"): "item 1: sync write path",
     ("hub.sync._engine", "hub.store._db"): "item 1: sync write path (short_reason)",
     # to switch to the public names when their owners next touch these files
-    ("hub.sync._references", "hub.oneroster._json"): "export JsonDialect from hub.oneroster",
 }
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from connectors.oneroster_csv import OneRosterCsvConfig, OneRosterCsvConnector
-from hub.export import write_bundle
 from hub.demo import generate_bundle
+from hub.export import write_bundle
 from hub.sdk import StreamState
 
 MAPPINGS = Path(__file__).resolve().parents[3] / "mappings"

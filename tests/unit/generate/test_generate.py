@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from connectors.oneroster_csv import OneRosterCsvConfig, OneRosterCsvConnector
-from hub.errors import ConfigurationError
 from hub.demo import generate_bundle, mutate_bundle
+from hub.errors import ConfigurationError
 from hub.sdk import StreamState
 
 

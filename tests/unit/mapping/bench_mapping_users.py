@@ -17,7 +17,6 @@ ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
 import schemas  # noqa: E402
-
 from hub.mapping import load_mapping  # noqa: E402
 
 RECORD = {

@@ -9,7 +9,6 @@ import pytest
 from hub.errors import RecordError
 from hub.mapping import ID_NAMESPACE, LookupSpec, build_lookup_table, load_mapping, stable_id
 
-
 HEAD = "connector: demo\nstream: people\ntarget: Person\n"
 
 

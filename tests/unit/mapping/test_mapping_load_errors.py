@@ -7,7 +7,6 @@ import pytest
 from hub.errors import MappingError
 from hub.mapping import check_mapping, load_mapping
 
-
 H = "connector: demo\nstream: people\ntarget: Person\nid: {path: sourcedId}\nfields:\n  username: username\n"
 
 

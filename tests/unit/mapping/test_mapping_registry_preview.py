@@ -14,7 +14,6 @@ from hub.mapping import MappingRegistry, PreviewRow, load_mapping, preview
 from hub.sdk import RawRecord
 
 
-
 def mapping_text(stream: str = "people", given: str = "givenName", connector: str = "demo") -> str:
     return (
         f"connector: {connector}\nstream: {stream}\ntarget: Person\nid: sourcedId\n"

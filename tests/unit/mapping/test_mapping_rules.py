@@ -8,7 +8,6 @@ import pytest
 
 from hub.errors import RecordError
 
-
 BASE = {"sourcedId": "u1", "username": "jdoe"}
 
 

@@ -3,7 +3,9 @@
 The live app (uvicorn, SQLite and PostgreSQL, the seeded roster) is tested by the schemathesis CLI
 against ``/schema/openapi.json`` with ``--checks all``: response schemas (status codes, content
 types, bodies, headers), security (public routes need nothing, the others a token), positive and
-negative data. The budget is small and the seed fixed, so a run is bounded and repeatable.
+negative data, on every operation of the document (none excluded). The budget is small and the seed
+fixed, so a run is bounded (about half a minute per backend) and repeatable. schemathesis.toml says
+which values and statuses are configured, and why.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from typing import Any
 import pytest
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
-#: the operations held to 0 failures: the OneRoster API, health and metrics (FF_OPENAPI_ALL=1: all)
-INCLUDE = () if os.environ.get("FF_OPENAPI_ALL") else ("--include-path-regex", "^/(ims/oneroster|health/|metrics)")
+#: every operation of the document is held to 0 failures; none is excluded
+EXCLUDE: tuple[str, ...] = ()
 
 
 @pytest.fixture
@@ -45,5 +47,5 @@ def _run(api: Any, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 async def test_schemathesis_all_checks_on_the_hub_document(api: Any) -> None:
-    result = await asyncio.to_thread(_run, api, *INCLUDE)
+    result = await asyncio.to_thread(_run, api, *EXCLUDE)
     assert result.returncode == 0, result.stdout + result.stderr

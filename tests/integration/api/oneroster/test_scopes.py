@@ -13,7 +13,13 @@ from typing import Any
 
 from sqlalchemy import update
 
-from hub.auth import ROSTER_CORE_READONLY, ROSTER_DEMOGRAPHICS_READONLY, ROSTER_READONLY, may_read, readable_types
+from hub.auth import (
+    ROSTER_CORE_READONLY,
+    ROSTER_DEMOGRAPHICS_READONLY,
+    ROSTER_READONLY,
+    may_read,
+    readable_types,
+)
 
 #: the change log of the test: (entity type, stable id), appended in this order (seq 1, 2, ...)
 CHANGES = [("User", "u1"), ("Demographics", "u1"), ("Org", "s1"), ("Demographics", "u3"), ("User", "u2")]

@@ -197,7 +197,7 @@ async def test_each_error_code_is_named(cassette, library_url, close_later, verb
     connector = connector_for(library_url, SPEC)
     close_later.append(connector)
     with cassette(f"oai_error_{code}"), pytest.raises(OaiError) as caught:
-        await oai_request(connector.client, connector.settings.base_url, verb, **arguments)
+        await oai_request(connector.client, connector.config.base_url, verb, **arguments)
     assert caught.value.oai_code == code
     assert f"error {code}" in str(caught.value) and not caught.value.retryable
 

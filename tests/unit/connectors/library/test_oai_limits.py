@@ -9,11 +9,11 @@ from contextlib import aclosing
 from typing import Any
 
 import pytest
+from library_fakeserver import FakeLibraryServer, Item, Repository, Streamed, dc, generated_list_records
 
 from connectors.library import OaiPmhConfig, OaiPmhConnector
 from hub.errors import ConnectorError, NotFound
 from hub.sdk import StreamState
-from library_fakeserver import FakeLibraryServer, Item, Repository, Streamed, dc, generated_list_records
 
 LIMIT = 256 * 1024
 

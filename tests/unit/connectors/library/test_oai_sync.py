@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from library_fakeserver import FakeLibraryServer, Item, Repository, dc
 from sqlalchemy import func, select, update
 
 from connectors.library import OaiPmhConfig
 from hub.errors import ConnectorError, NotFound
 from hub.store._tables import entities, sync_runs
-from library_fakeserver import FakeLibraryServer, Item, Repository, dc
 
 PATH = "/harvest/oai"
 DAY1, DAY2, DAY3 = "2024-01-01", "2024-01-02", "2024-01-03"

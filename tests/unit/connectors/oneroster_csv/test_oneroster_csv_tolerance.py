@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from test_oneroster_csv_connector import bundle, manifest
 
 from connectors.oneroster_csv import OneRosterCsvConfig, OneRosterCsvConnector
 from hub.sdk import RawRecord, StreamState
-from test_oneroster_csv_connector import bundle, manifest
 
 USERS = "sourcedId,status,enabledUser,username,givenName,familyName\r\n"
 ROLES = "sourcedId,status,userSourcedId,roleType,role,beginDate,endDate,orgSourcedId\r\n"
