@@ -5,7 +5,8 @@ written by this run (created or updated: ``updated_at`` at or after the run's st
 pointing at a record this run marked ``tobedeleted``, are checked,
 one set-based query per reference field (``Enrollment.class``, ``Class.terms``,
 ``User.roles.org`` ... see :mod:`hub.references`), against the tenant's whole store (any
-source). A reference to a sourcedId that is not stored, or whose record is ``tobedeleted``, is a
+source); a run that created, updated and deleted nothing of a type checks nothing of it. A
+reference to a sourcedId that is not stored, or whose record is ``tobedeleted``, is a
 warning in the run report: stream, the record's sourcedId, the field, and ``class 'c-17' is not
 in the store`` / ``class 'c-17' is tobedeleted``. Warnings are all counted (``sync_runs.warnings``
 and the stream's ``warnings``); at most the run's error limit are kept as rows.
@@ -97,8 +98,14 @@ async def check_run_references(ctx: Any) -> int:
     kept: dict[str, list[tuple[str, str | None, str, str]]] = {}  # stream -> report entries
     per_stream: dict[str, int] = {}
     total = 0
+    # a type none of whose streams created or updated a record has nothing to check, unless the run
+    # marked something deleted (records of any type may point at it): an unchanged re-sync checks nothing
+    deleted_any = any(counts.get("deleted", 0) for counts in ctx.per_stream.values())
     async with tenant.db.connect() as conn:
         for type_, streams in type_streams.items():
+            if not deleted_any and not any(ctx.per_stream.get(name, {}).get("created", 0)
+                                           or ctx.per_stream.get(name, {}).get("updated", 0) for name in streams):
+                continue
             stream = streams[0]
             for field in ref_fields(type_):
                 query = dangling_query(dialect, field, tenant.tenant_id, source_id=ctx.source.id,
