@@ -96,7 +96,7 @@ async def relink(tenant: TenantStore, rules: Mapping[str, Sequence[str]], types:
         if changes:
             await repo.set_links(type_, changes)
         outcome = LinkOutcome(type_, groups, sum(1 for v in wanted.values() if v is not None), ambiguous, len(changes))
-        log.info("identity links", extra={"tenant": tenant.tenant.slug, "type": type_, "groups": groups,
+        (log.info if changes else log.debug)("identity links", extra={"tenant": tenant.tenant.slug, "type": type_, "groups": groups,
                                           "linked": outcome.linked, "ambiguous": ambiguous, "changed": len(changes)})
         outcomes.append(outcome)
     return outcomes
