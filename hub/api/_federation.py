@@ -20,9 +20,9 @@ Admin API (bearer token, role admin, the caller's tenant)::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, PathParameter, QueryParameter
@@ -201,6 +201,8 @@ class FollowerOut:
     follower: str
     state: str
     created_at: datetime
+    #: the OneRoster scopes granted at approval: what a follower of the roster actor receives
+    scopes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -212,6 +214,22 @@ class FollowingOut:
     created_at: datetime
 
 
+_SCOPE = Literal[
+    "roster.readonly", "roster-core.readonly", "roster-demographics.readonly",
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster.readonly",
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly",
+    "https://purl.imsglobal.org/spec/or/v1p2/scope/roster-demographics.readonly",
+]
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scopes: list[_SCOPE] = Field(default_factory=list, max_length=3, description=(
+        "OneRoster scopes granted to the follower (short or full names); none: roster-core.readonly, "
+        "everything but Demographics, which need roster-demographics.readonly"))
+
+
 class FollowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -220,7 +238,7 @@ class FollowIn(BaseModel):
 
 
 def _follower(f: FollowerRecord) -> FollowerOut:
-    return FollowerOut(f.id, f.actor, f.follower, f.state, f.created_at)
+    return FollowerOut(f.id, f.actor, f.follower, f.state, f.created_at, list(f.scopes))
 
 
 def _following(f: FollowingRecord) -> FollowingOut:
@@ -237,9 +255,13 @@ class FederationAdminController(Controller):
                         follower_state: Annotated[str | None, QueryParameter(name="state")] = None) -> list[FollowerOut]:
         return [_follower(f) for f in await list_followers(Federation(hub), tenant_store, follower_state)]
 
-    @post("/followers/{follower_id:int}/approve", summary="Approve a follower (sends Accept)", status_code=200)
-    async def approve(self, tenant_store: TenantStoreDep, hub: HubDep, follower_id: Id) -> FollowerOut:
-        return _follower(await approve(Federation(hub), tenant_store, follower_id))
+    @post("/followers/{follower_id:int}/approve", summary="Approve a follower (sends Accept)", status_code=200,
+          responses=problem_responses(400, 401, 403, 404, 422, 429, 500))
+    async def approve(self, tenant_store: TenantStoreDep, hub: HubDep, follower_id: Id,
+                      data: JSONBody[ApproveIn | None] = None) -> FollowerOut:
+        """``scopes`` decide which records a follower of the roster actor receives (hub.auth.may_read)."""
+        scopes = data.scopes if data is not None else []
+        return _follower(await approve(Federation(hub), tenant_store, follower_id, scopes))
 
     @post("/followers/{follower_id:int}/reject", summary="Reject a follower (sends Reject)", status_code=200)
     async def reject(self, tenant_store: TenantStoreDep, hub: HubDep, follower_id: Id) -> FollowerOut:

@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import copy
+import types
+import typing
 from typing import Any
 
 from litestar import Request
@@ -70,6 +72,14 @@ def _public_operations(request: Request[Any, Any, Any]) -> set[tuple[str, str]]:
     return public
 
 
+def _optional_of(annotation: Any) -> Any:
+    """``X`` of an optional body ``X | None``; the annotation itself otherwise."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
 def _request_models(request: Request[Any, Any, Any]) -> dict[tuple[str, str], type[BaseModel]]:
     """(path, method) -> the pydantic model of the handler's ``data``."""
     models: dict[tuple[str, str], type[BaseModel]] = {}
@@ -78,7 +88,7 @@ def _request_models(request: Request[Any, Any, Any]) -> dict[tuple[str, str], ty
             continue
         for handler in route.route_handlers:
             data = handler.parsed_fn_signature.parameters.get("data")
-            model = data.annotation if data is not None else None
+            model = _optional_of(data.annotation) if data is not None else None
             if isinstance(model, type) and issubclass(model, BaseModel):
                 models.update(((route.path_format, method.lower()), model) for method in handler.http_methods)
     return models

@@ -63,14 +63,21 @@ def followers(
 
 
 @federation_app.command("approve")
-def approve(follower_id: int = typer.Argument(..., help="Follower id (see `followers`)."), tenant: str = TenantOption) -> None:
-    """Approve a follower: it receives the actor's activities (personal data, for a roster actor)."""
+def approve(
+    follower_id: int = typer.Argument(..., help="Follower id (see `followers`)."),
+    scopes: list[str] = typer.Option([], "--scope", help="OneRoster scope granted (repeatable); default "
+                                     "roster-core.readonly. Demographics need roster-demographics.readonly."),
+    tenant: str = TenantOption,
+) -> None:
+    """Approve a follower: it receives the actor's activities (personal data, for a roster actor), of the
+    types its scopes allow."""
     from hub.federation import Federation
     from hub.federation import approve as approve_
 
     async def go(hub: Hub) -> None:
-        f = await approve_(Federation(hub), await hub.store.tenant(tenant), follower_id)
-        console.print(f"{f.follower} now follows {f.actor} (Accept queued)")
+        f = await approve_(Federation(hub), await hub.store.tenant(tenant), follower_id, scopes)
+        granted = ", ".join(s.rsplit("/", 1)[-1] for s in f.scopes)
+        console.print(f"{f.follower} now follows {f.actor} with {granted} (Accept queued)")
 
     run_with_hub(go)
 

@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import or_, select, update
 
 from hub.errors import ConnectorError, HubError
-from hub.federation._outbox import activities_for, publishes
+from hub.federation._outbox import activities_for, follower_may_read, publishes
 from hub.federation._signatures import sign_request
 from hub.federation._urls import ActorName
 from hub.store import ChangeRecord, TenantStore
@@ -187,7 +187,8 @@ async def _fan_out(fed: Any, queue: DeliveryQueue, conn: Any, actor_id: int, nam
                    personal: bool, followers: list[Any], tenant_slug: str) -> int:
     groups: dict[str, list[str]] = defaultdict(list)
     for f in followers:
-        groups[f.shared_inbox or f.inbox].append(f.follower)
+        if follower_may_read(f.scopes, change.entity_type):  # the scopes granted at approval
+            groups[f.shared_inbox or f.inbox].append(f.follower)
     count = 0
     for inbox, recipients in groups.items():
         for activity in activities_for(change, actor_url=name.url(fed.base), base=fed.base, tenant=tenant_slug,
@@ -257,7 +258,7 @@ async def run_federation_worker(hub: Any, stop_event: asyncio.Event) -> None:
 
 
 async def backfill(federation: Any, actor_id: int, name: ActorName, tenant: TenantStore, follower: str,
-                   inbox: str) -> int:
+                   inbox: str, scopes: Any = None) -> int:
     """Queue the current state of what ``name`` publishes to one newly approved follower (hub to hub).
 
     Only for private (roster) actors: a newly approved partner hub needs the records as they are,
@@ -277,7 +278,7 @@ async def backfill(federation: Any, actor_id: int, name: ActorName, tenant: Tena
         async for data in tenant.iter_entity_data(type_name):
             count += 1
             change = ChangeRecord(count, type_name, str(data.get("sourcedId")), "created", 1, None, None, now, data)
-            if not publishes(name, change, fed.is_personal(type_name)):
+            if not publishes(name, change, fed.is_personal(type_name)) or not follower_may_read(scopes, type_name):
                 continue
             activity = activities_for(change, actor_url=name.url(fed.base), base=fed.base, tenant=tenant.tenant.slug,
                                       personal=fed.is_personal(type_name), public=False, to=[follower])[0]

@@ -8,7 +8,7 @@ fed by the objects that actor sends once it accepted.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,11 +16,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from hub.auth import ROSTER_CORE_READONLY, normalize_scopes
 from hub.errors import ConfigurationError, Conflict, ConnectorError, NotFound
 from hub.federation._delivery import DeliveryQueue
 from hub.federation._documents import CONTEXT
 from hub.federation._fetch import check_url
 from hub.federation._inbox import answer
+from hub.federation._outbox import follower_scopes
 from hub.federation._urls import ActorName, parse_username
 from hub.store import Database, TenantStore
 from hub.store._tables import (
@@ -41,6 +43,8 @@ class FollowerRecord:
     follower: str
     state: str
     created_at: datetime
+    #: the OneRoster scopes granted at approval (what the follower receives: hub.auth.may_read)
+    scopes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +64,12 @@ async def list_followers(fed: Any, tenant: TenantStore, state: str | None = None
         query = query.where(federation_followers.c.state == state)
     async with fed.db.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [FollowerRecord(r.id, r.username, r.follower, r.state, r.created_at) for r in rows]
+    return [FollowerRecord(r.id, r.username, r.follower, r.state, r.created_at,
+                           follower_scopes(r.scopes) if r.state == "accepted" else ()) for r in rows]
 
 
-async def _decide(fed: Any, tenant: TenantStore, follower_id: int, state: str) -> FollowerRecord:
+async def _decide(fed: Any, tenant: TenantStore, follower_id: int, state: str,
+                  scopes: tuple[str, ...] = ()) -> FollowerRecord:
     async with fed.db.connect() as conn:
         row = (await conn.execute(select(federation_followers, federation_actors.c.username)
                                   .join(federation_actors, federation_actors.c.id == federation_followers.c.actor_id)
@@ -76,19 +82,25 @@ async def _decide(fed: Any, tenant: TenantStore, follower_id: int, state: str) -
     actor_url = name.url(fed.base)
     async with fed.db.begin() as conn:
         await conn.execute(update(federation_followers).where(federation_followers.c.id == row.id)
-                           .values(state=state, updated_at=datetime.now(UTC)))
+                           .values(state=state, updated_at=datetime.now(UTC), scopes=list(scopes) or None))
         kind = "Accept" if state == "accepted" else "Reject"
         await DeliveryQueue(fed).enqueue(row.actor_id, row.inbox,
                                          answer(actor_url, kind, {"id": row.follow_id}, row.follower), conn)
     if state == "accepted" and not name.public:
         from hub.federation._delivery import backfill
 
-        await backfill(fed, row.actor_id, name, tenant, row.follower, row.shared_inbox or row.inbox)
-    return FollowerRecord(row.id, row.username, row.follower, state, row.created_at)
+        await backfill(fed, row.actor_id, name, tenant, row.follower, row.shared_inbox or row.inbox, scopes)
+    return FollowerRecord(row.id, row.username, row.follower, state, row.created_at,
+                          follower_scopes(scopes) if state == "accepted" else ())
 
 
-async def approve(fed: Any, tenant: TenantStore, follower_id: int) -> FollowerRecord:
-    return await _decide(fed, tenant, follower_id, "accepted")
+async def approve(fed: Any, tenant: TenantStore, follower_id: int,
+                  scopes: Sequence[str] = ()) -> FollowerRecord:
+    """Accept a follower. ``scopes`` (OneRoster scopes, short or full names) decide which records a
+    follower of the roster actor receives (hub.auth.may_read); none given: roster-core, everything
+    but Demographics, which need roster-demographics.readonly."""
+    granted = normalize_scopes(scopes) if scopes else (ROSTER_CORE_READONLY,)
+    return await _decide(fed, tenant, follower_id, "accepted", granted)
 
 
 async def reject(fed: Any, tenant: TenantStore, follower_id: int) -> FollowerRecord:

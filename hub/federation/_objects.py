@@ -68,7 +68,7 @@ async def activity_document(fed: Any, username: str, seq: int, part: ActivityPar
         if not publishes(r.name, change, personal):
             raise NotFound(UNKNOWN)
         if not r.name.public:
-            await fed.require_follower(r, reader)
+            await fed.require_follower(r, reader, change.entity_type)
     acts = activities_for(change, actor_url=r.url, base=fed.base, tenant=r.tenant.slug, personal=personal,
                           public=r.name.public, to=[reader] if reader else [])
     if part == "activity" and acts:
@@ -111,7 +111,7 @@ async def object_document(fed: Any, tenant_slug: str, type_name: str, stable_id:
         kind = "roster" if personal else ("library" if type_name in LIBRARY_TYPES else "org")
         r = await fed.resolve(ActorName(kind, tenant.slug).username)
         if personal:
-            await fed.require_follower(r, reader)
+            await fed.require_follower(r, reader, type_name)
     if entity.status != "active":
         return {"@context": AS_CONTEXT, "id": object_url(fed.base, tenant.slug, type_name, stable_id),
                 "type": "Tombstone", "formerType": "Document", "deleted": _iso(entity.updated_at)}

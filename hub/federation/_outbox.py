@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from hub.auth import ROSTER_CORE_READONLY, may_read
 from hub.federation._documents import CONTEXT, PUBLIC
 from hub.federation._urls import ActorName
 from hub.store import ChangeRecord
@@ -68,6 +69,18 @@ def publishes(name: ActorName, change: ChangeRecord, personal: bool) -> bool:
         course = change.data.get("course") if change.entity_type == "Class" else None
         return isinstance(course, Mapping) and course.get("sourcedId") == name.ref
     return False
+
+
+def follower_scopes(granted: Any) -> tuple[str, ...]:
+    """The scopes a follower row holds (``federation_followers.scopes``); NULL: roster-core only."""
+    return tuple(granted) if granted else (ROSTER_CORE_READONLY,)
+
+
+def follower_may_read(granted: Any, type_name: str) -> bool:
+    """Whether a follower with ``granted`` scopes receives records of ``type_name``: the hub's one
+    scope rule (hub.auth.may_read), so Demographics go only to followers approved with
+    roster-demographics.readonly."""
+    return may_read(follower_scopes(granted), type_name)
 
 
 def note_types() -> frozenset[str]:

@@ -27,7 +27,14 @@ from hub.federation._documents import (
 from hub.federation._fetch import Fetcher, RemoteActor
 from hub.federation._keys import LocalActor, LocalActors
 from hub.federation._objects import ActivityPart, activity_document, backfill_document, object_document
-from hub.federation._outbox import LIBRARY_TYPES, activities_for, change_record, item_key, note_types
+from hub.federation._outbox import (
+    LIBRARY_TYPES,
+    activities_for,
+    change_record,
+    follower_may_read,
+    item_key,
+    note_types,
+)
 from hub.federation._signatures import ParsedSignature, parse_signature
 from hub.federation._urls import INSTANCE_USERNAME, ActorName, base_url, host_of, parse_username
 from hub.store import TenantRecord
@@ -285,17 +292,18 @@ class Federation:
         except ConnectorError as exc:
             raise AuthError(f"cannot get the signing key {parsed.key_id}: {exc}") from None
 
-    async def require_follower(self, r: ResolvedActor, reader: str | None) -> None:
-        """Refuse unless ``reader`` (a verified signer) is an approved follower of ``r``."""
+    async def require_follower(self, r: ResolvedActor, reader: str | None, type_name: str | None = None) -> None:
+        """Refuse unless ``reader`` (a verified signer) is an approved follower of ``r`` (and, with
+        ``type_name``, was granted the scopes that records of that type need)."""
         if reader is None:
             raise AuthError("this actor holds personal data: sign the request (HTTP Signatures)")
         if urlsplit(reader).netloc.lower() == self.domain and (await self.resolve_url(reader)) is not None:
             return
         async with self.db.connect() as conn:
-            row = (await conn.execute(select(federation_followers.c.id).where(
+            row = (await conn.execute(select(federation_followers.c.id, federation_followers.c.scopes).where(
                 federation_followers.c.actor_id == r.actor.id, federation_followers.c.follower == reader,
                 federation_followers.c.state == "accepted"))).first()
-        if row is None:
+        if row is None or (type_name is not None and not follower_may_read(row.scopes, type_name)):
             from hub.errors import Forbidden
 
             raise Forbidden("only followers approved by the tenant's administrators may read this actor")

@@ -259,6 +259,9 @@ federation_followers = Table(
     Column("state", String(16), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
+    #: the OneRoster scopes granted at approval (full IMS form, hub.auth.may_read decides what the
+    #: follower receives); NULL: roster-core only (migration 0012)
+    Column("scopes", Json, nullable=True),
     UniqueConstraint("actor_id", "follower"),
     Index(None, "tenant_id", "state"),
 )

@@ -53,8 +53,12 @@ def test_two_hubs_follow_approve_deliver_ingest(start_hub: Any, tmp_path: Path) 
         pending = admin.get("/api/v1/federation/followers", params={"state": "pending"}).json()
         assert [p["follower"] for p in pending] == [f"{b.base_url}/ap/actors/beta"]
         assert a.work()["published"] == 0  # nothing goes to a follower that is not approved
+        refused = admin.post(f"/api/v1/federation/followers/{pending[0]['id']}/approve", json={"scopes": ["nope"]})
+        assert refused.status_code == 400 and "scopes" in refused.text, refused.text
         resp = admin.post(f"/api/v1/federation/followers/{pending[0]['id']}/approve")
         assert resp.status_code == 200 and resp.json()["state"] == "accepted"
+        # no scope given: roster-core, the one scope rule keeps Demographics home (roster-demographics.readonly)
+        assert resp.json()["scopes"] == ["https://purl.imsglobal.org/spec/or/v1p2/scope/roster-core.readonly"]
     rounds = a.work()  # the Accept, then the backfill of the roster as it is
     assert rounds["delivered"] > sum(sent.values())
 
@@ -63,6 +67,12 @@ def test_two_hubs_follow_approve_deliver_ingest(start_hub: Any, tmp_path: Path) 
     assert b.work()["synced"] == 1
     got = b.run(lambda hub: _counts(hub, "beta"))
     assert got == sent
+
+    async def demographics(hub: Any, tenant: str) -> int:
+        return await (await hub.store.tenant(tenant)).count_entities("Demographics")
+
+    assert a.run(lambda hub: demographics(hub, "alpha")) > 0
+    assert b.run(lambda hub: demographics(hub, "beta")) == 0, "demographics need roster-demographics.readonly"
 
     # a deletion upstream reaches the follower as Delete and ends as tobedeleted
     async def delete_course(hub: Any) -> str:
