@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import random
-import shutil
-import tempfile
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -28,7 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from hub.errors import ConfigurationError
-from hub.export import write_manifest
+from hub.export import staged_bundle, write_manifest
 
 __all__ = ["BundleStats", "MutationStats", "generate_bundle", "mutate_bundle"]
 
@@ -124,40 +121,7 @@ class MutationStats:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-# --- output: a folder, zipped at the end when asked, always written aside and renamed -----------
-
-
-@contextmanager
-def _staged(target: Path, zip_it: bool) -> Iterator[Path]:
-    """Yield a scratch folder; on success move it (or a zip of it) to ``target`` atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        folder = scratch / "bundle"
-        folder.mkdir()
-        yield folder
-        if zip_it:
-            built = scratch / "bundle.zip"
-            _zip_folder(folder, built)
-        else:
-            built = folder
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-        os.replace(built, target)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _zip_folder(folder: Path, dest: Path) -> None:
-    with zipfile.ZipFile(dest, "w") as zf:
-        for path in sorted(folder.iterdir()):
-            info = zipfile.ZipInfo(path.name, date_time=ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            with path.open("rb") as src, zf.open(info, "w") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+# --- arguments (output is written aside and renamed by hub.export.staged_bundle) ----------------
 
 
 def _check(version: str, users: int) -> None:
@@ -207,7 +171,7 @@ def generate_bundle(
     _check(version, users)
     target = Path(target)
     rng = random.Random(seed)
-    with _staged(target, zip) as folder, ExitStack() as stack:
+    with staged_bundle(target, zip, zip_date=ZIP_DATE) as folder, ExitStack() as stack:
         out = _Writers(stack, folder, version)
         _Generator(out, rng, version, guardians).run(users)
         stack.close()
@@ -380,7 +344,7 @@ def mutate_bundle(
     changed: set[str] = set()
     deleted: set[str] = set()
     counts: dict[str, int] = {}
-    with _source_files(src) as (names, opener), _staged(dst, dst.suffix.lower() == ".zip") as folder:
+    with _source_files(src) as (names, opener), staged_bundle(dst, dst.suffix.lower() == ".zip", zip_date=ZIP_DATE) as folder:
         lookup = {n.rsplit("/", 1)[-1].lower(): n for n in names}
         order = ["users.csv"] + sorted(k for k in lookup if k != "users.csv")
         for key in order:

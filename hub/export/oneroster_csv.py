@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from hub.errors import ConfigurationError
 
-__all__ = ["MANIFEST_FILES", "ExportResult", "write_bundle", "write_manifest"]
+__all__ = ["MANIFEST_FILES", "ExportResult", "staged_bundle", "write_bundle", "write_manifest"]
 
 Records = Mapping[str, Iterable[Mapping[str, Any]]] | Callable[[str], Iterable[Mapping[str, Any]] | None]
 Cell = Callable[[Mapping[str, Any]], str]
@@ -260,7 +260,10 @@ def _user_children(user: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[
 
 
 @contextmanager
-def _staged(target: Path, zip_it: bool) -> Iterator[Path]:
+def staged_bundle(target: Path, zip_it: bool, *,
+                  zip_date: tuple[int, int, int, int, int, int] = _ZIP_DATE) -> Iterator[Path]:
+    """Yield a scratch folder to write a bundle's files into; on success move it (or a zip of it,
+    members dated ``zip_date`` so the same files give the same bytes) to ``target`` atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -272,7 +275,7 @@ def _staged(target: Path, zip_it: bool) -> Iterator[Path]:
             built = scratch / "bundle.zip"
             with zipfile.ZipFile(built, "w") as zf:
                 for path in sorted(folder.iterdir()):
-                    info = zipfile.ZipInfo(path.name, date_time=_ZIP_DATE)
+                    info = zipfile.ZipInfo(path.name, date_time=zip_date)
                     info.compress_type = zipfile.ZIP_DEFLATED
                     info.external_attr = 0o644 << 16
                     with path.open("rb") as src, zf.open(info, "w") as dst:
@@ -306,7 +309,7 @@ def write_bundle(target: Path | str, records: Records, version: str = "1.2") -> 
         raise ConfigurationError(f"OneRoster CSV export supports versions 1.1 and 1.2, not {version!r}")
     target = Path(target)
     counts: dict[str, int] = {}
-    with _staged(target, target.suffix.lower() == ".zip") as folder:
+    with staged_bundle(target, target.suffix.lower() == ".zip") as folder:
         for type_name, name in _TYPES:
             items = _source(records, type_name)
             if items is None:

@@ -46,8 +46,8 @@ async def read_all(path: Path, stream: str) -> tuple[list[RawRecord], StreamStat
 
 
 def test_public_surface() -> None:
-    assert hub.export.__all__ == ["MANIFEST_FILES", "ExportResult", "export_tenant_oneroster_csv", "write_bundle",
-                                  "write_manifest"]
+    assert hub.export.__all__ == ["MANIFEST_FILES", "ExportResult", "export_tenant_oneroster_csv", "staged_bundle",
+                                  "write_bundle", "write_manifest"]
 
 
 @pytest.mark.parametrize("name", ["out", "out.zip"])
