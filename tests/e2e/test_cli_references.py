@@ -5,27 +5,15 @@ from __future__ import annotations
 
 import csv
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_support import fediflow, ok
 
 from hub.demo import generate_bundle
 
 pytestmark = pytest.mark.slow
-
-
-def fediflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hub.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
-
-
-def ok(env: dict[str, str], *args: str) -> str:
-    result = fediflow(env, *args)
-    assert result.returncode == 0, f"fediflow {' '.join(args)}: {result.stderr[-3000:]}"
-    return result.stdout
 
 
 def _enrollments(path: Path) -> tuple[list[str], list[dict[str, str]]]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from cli_support import fediflow, ok
 
 from hub.demo import generate_bundle, mutate_bundle
 
@@ -20,17 +19,6 @@ pytestmark = pytest.mark.slow
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("FEDIFLOW_")}
     return {**clean, "FEDIFLOW_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "160"}
-
-
-def fediflow(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hub.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=300)
-
-
-def ok(env: dict[str, str], *args: str) -> str:
-    result = fediflow(env, *args)
-    assert result.returncode == 0, f"fediflow {' '.join(args)}: {result.stderr[-3000:]}"
-    return result.stdout
 
 
 def entity_rows(env: dict[str, str]) -> list[tuple[str, str, bytes, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -151,3 +151,32 @@ def assert_problem(resp: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
+
+
+def serving(monkeypatch: Any, default_clients: dict[str, tuple[str, str]] | None = None) -> Iterator[Any]:
+    """The body of a ``live_server`` fixture: yields ``start(env=, clients=, prepare=, extra_routers=)``,
+    which runs the real app with uvicorn on a free loopback port, and stops every server it started."""
+    import asyncio
+
+    from live_server import free_port, start_server, stop_server
+
+    from hub.api import create_app
+    from hub.context import Hub
+    from hub.settings import load_settings
+
+    started: list[Any] = []
+
+    def start(env: dict[str, str] | None = None, clients: dict[str, tuple[str, str]] | None = None,
+              prepare: Callable[[Any], Any] | None = None, extra_routers: Sequence[Any] = ()) -> LiveServer:
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        creds = asyncio.run(_setup(clients or default_clients or DEFAULT_CLIENTS, prepare))
+        hub = Hub.from_settings(load_settings(), extra_plugins=[("test_secret", _TestPlugin())])
+        app = create_app(hub, extra_routers=extra_routers)
+        port = free_port()
+        started.append(start_server(app, port))
+        return LiveServer(f"http://127.0.0.1:{port}", app, hub, creds)
+
+    yield start
+    for server, thread in started:
+        stop_server(server, thread)
